@@ -1,0 +1,2 @@
+// Package storetest is a conformance suite for store.Store implementations.
+package storetest
