@@ -1,0 +1,489 @@
+package enquiry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pagedesk/pagedesk/autoreply"
+	"github.com/pagedesk/pagedesk/messenger"
+	"github.com/pagedesk/pagedesk/store"
+)
+
+// HandleEvents records a webhook delivery's events and does what each one
+// calls for. It implements messenger.Handler.
+//
+// Events for a Page that no channel holds are logged and ignored (nil
+// error), so that Facebook does not retry them for ever. Every store failure
+// is returned: the webhook then answers non-2xx and Facebook delivers the
+// batch again, which is safe because each event is recorded once by its
+// Key and every side effect is decided from the stored state:
+//
+//   - a visitor's message or postback opens an enquiry, or joins the open
+//     one (ENQ-1); the first item ever from a visitor gets the welcome
+//     auto-reply and a profile fetch; a queued enquiry is dispatched (CHAN-2)
+//     or, with nobody available, gets the away auto-reply once;
+//   - reactions and other items (referrals, opt-ins, handovers, unknown
+//     kinds) are recorded on the visitor's conversation;
+//   - echoes of the service's own sends confirm them; other echoes (a Page
+//     admin answering from the Page inbox or another app) are recorded as
+//     store.AuthorPageAdmin so the transcript is whole;
+//   - deliveries and reads move outbound messages' states forward;
+//   - standby items (another app owns the thread) are recorded and trigger
+//     nothing.
+//
+// The events of one delivery are handled in order; it stops at the first
+// store failure so that a visitor's messages keep their order on retry.
+func (s *Service) HandleEvents(ctx context.Context, events []messenger.Event) error {
+	// A delivery rarely holds more than a few Pages: a slice beats a map.
+	type seen struct {
+		pageID string
+		ch     *store.Channel // nil: no channel holds the Page
+	}
+	var pages []seen
+	for i := range events {
+		ev := &events[i]
+		var ch *store.Channel
+		found := false
+		for _, p := range pages {
+			if p.pageID == ev.PageID {
+				ch, found = p.ch, true
+				break
+			}
+		}
+		if !found {
+			c, err := s.store.ChannelByPage(ctx, ev.PageID)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				s.log.LogAttrs(ctx, slog.LevelWarn, "enquiry: webhook event for a Page no channel holds; ignored",
+					slog.String("page", ev.PageID), slog.String("kind", string(ev.Kind)))
+			case err != nil:
+				return fmt.Errorf("enquiry: finding the channel of Page %s: %w", ev.PageID, err)
+			default:
+				if err := s.store.TouchWebhook(ctx, c.ID, s.now()); err != nil {
+					return fmt.Errorf("enquiry: channel %s: recording the webhook's arrival: %w", c.ID, err)
+				}
+				ch = c
+			}
+			pages = append(pages, seen{ev.PageID, ch})
+		}
+		if ch == nil {
+			continue
+		}
+		if err := s.handle(ctx, ch, ev); err != nil {
+			return fmt.Errorf("enquiry: channel %s: %s event: %w", ch.ID, ev.Kind, err)
+		}
+	}
+	return nil
+}
+
+// handle handles one event of a known channel.
+func (s *Service) handle(ctx context.Context, ch *store.Channel, ev *messenger.Event) error {
+	switch ev.Kind {
+	case messenger.KindMessage:
+		if ev.Message == nil {
+			break
+		}
+		m := ev.Message
+		return s.visitorItem(ctx, ch, ev, store.Message{
+			Kind:        store.KindMessage,
+			MID:         m.MID,
+			Text:        m.Text,
+			Attachments: attachments(m.Attachments),
+			Payload:     m.QuickReplyPayload,
+			ReplyTo:     m.ReplyTo,
+		}, true)
+	case messenger.KindPostback:
+		if ev.Postback == nil {
+			break
+		}
+		p := ev.Postback
+		return s.visitorItem(ctx, ch, ev, store.Message{
+			Kind:    store.KindPostback,
+			MID:     p.MID,
+			Text:    p.Title,
+			Payload: p.Payload,
+		}, true)
+	case messenger.KindReaction:
+		if ev.Reaction == nil {
+			break
+		}
+		r := ev.Reaction
+		emoji := ""
+		if r.Action != "unreact" {
+			emoji = r.Emoji
+			if emoji == "" {
+				emoji = r.Reaction
+			}
+		}
+		return s.visitorItem(ctx, ch, ev, store.Message{
+			Kind:     store.KindReaction,
+			ReplyTo:  r.MID,
+			Reaction: emoji,
+		}, false)
+	case messenger.KindEcho:
+		if s.channels != nil {
+			s.channels.ObserveEcho(*ev)
+		}
+		if ev.Message == nil {
+			break
+		}
+		return s.echo(ctx, ch, ev)
+	case messenger.KindDelivery:
+		if ev.Delivery == nil {
+			break
+		}
+		return s.watermark(ctx, ch, ev, ev.Delivery.Watermark, ev.Delivery.MIDs, store.StateDelivered)
+	case messenger.KindRead:
+		if ev.Read == nil {
+			break
+		}
+		return s.watermark(ctx, ch, ev, ev.Read.Watermark, nil, store.StateRead)
+	}
+	// Referrals, opt-ins, handovers and kinds this SDK does not model are
+	// kept on the visitor's conversation, so nothing received is lost.
+	return s.visitorItem(ctx, ch, ev, store.Message{Kind: store.KindEvent, Payload: eventPayload(ev)}, false)
+}
+
+// eventPayload is what is kept of an item that is neither a message, a
+// postback nor a reaction: its kind and reference. Opt-in tokens are
+// credentials and are never kept.
+func eventPayload(ev *messenger.Event) string {
+	var b strings.Builder
+	b.WriteString(string(ev.Kind))
+	add := func(k, v string) {
+		if v != "" {
+			b.WriteString(" " + k + "=" + v)
+		}
+	}
+	switch {
+	case ev.Referral != nil:
+		add("ref", ev.Referral.Ref)
+		add("source", ev.Referral.Source)
+		add("type", ev.Referral.Type)
+		add("ad", ev.Referral.AdID)
+	case ev.Optin != nil:
+		add("ref", ev.Optin.Ref)
+		add("type", ev.Optin.Type)
+		add("payload", ev.Optin.Payload)
+	case ev.Handover != nil:
+		add("action", string(ev.Handover.Action))
+		add("new_owner", ev.Handover.NewOwnerAppID)
+		add("previous_owner", ev.Handover.PreviousOwnerAppID)
+		add("requested_owner", ev.Handover.RequestedOwnerAppID)
+	}
+	return b.String()
+}
+
+func attachments(in []messenger.EventAttachment) []store.Attachment {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]store.Attachment, len(in))
+	for i, a := range in {
+		out[i] = store.Attachment{Type: a.Type, URL: a.URL, Name: a.Title}
+		if a.Type == "location" && a.URL == "" {
+			out[i].URL = fmt.Sprintf("geo:%g,%g", a.Lat, a.Long)
+		}
+	}
+	return out
+}
+
+// eventTime is when an item happened, for the conversation and the
+// messaging window: Facebook's timestamp, never later than now (a sender's
+// clock ahead of ours must not stretch the window), and now when absent.
+func (s *Service) eventTime(ev *messenger.Event) time.Time {
+	now := s.now()
+	if ev.Time.IsZero() || ev.Time.After(now) {
+		return now
+	}
+	return ev.Time
+}
+
+// visitorItem records an item from the visitor. opens says the item is a
+// visitor's message (or postback): it opens an enquiry, moves the messaging
+// window and may trigger auto-replies and dispatch, except on standby.
+func (s *Service) visitorItem(ctx context.Context, ch *store.Channel, ev *messenger.Event, m store.Message, opens bool) error {
+	if ev.SenderID == "" || ev.SenderID == ch.PageID {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "enquiry: webhook event without a visitor; ignored",
+			slog.String("channel", ch.ID), slog.String("kind", string(ev.Kind)))
+		return nil
+	}
+	m.ID = s.newID()
+	m.Key = ev.Key()
+	m.Direction = store.DirectionIn
+	m.Author = store.AuthorVisitor
+	m.State = store.StateReceived
+	m.CreatedAt = s.eventTime(ev)
+	trigger := opens && !ev.Standby
+	res, err := s.store.RecordInbound(ctx, store.Inbound{
+		ServiceID: ch.ServiceID,
+		ChannelID: ch.ID,
+		PSID:      ev.SenderID,
+		Message:   m,
+		EnquiryID: s.newID(),
+		Open:      trigger,
+		Window:    opens,
+	})
+	if err != nil {
+		if errors.Is(err, store.ErrInvalid) {
+			// Delivering it again cannot help: keep the webhook answering 200.
+			s.log.LogAttrs(ctx, slog.LevelError, "enquiry: webhook event refused by the store; dropped",
+				slog.String("channel", ch.ID), slog.String("kind", string(ev.Kind)), slog.String("error", err.Error()))
+			return nil
+		}
+		return err
+	}
+	if ev.Standby {
+		return nil
+	}
+	if !res.Duplicate {
+		n := Notice{Kind: NoticeMessageIn, ServiceID: ch.ServiceID, ChannelID: ch.ID, Message: messageCopy(&res.Message)}
+		if res.Enquiry.ID != "" {
+			n.Enquiry = enquiryCopy(&res.Enquiry)
+		}
+		if res.NewEnquiry {
+			s.notify(ctx, Notice{Kind: NoticeOpened, ServiceID: ch.ServiceID, ChannelID: ch.ID, Enquiry: enquiryCopy(&res.Enquiry)})
+		}
+		s.notify(ctx, n)
+	}
+	if !trigger || res.Enquiry.ID == "" || !res.Enquiry.Open() {
+		return nil
+	}
+	return s.afterMessage(ctx, ch, &res)
+}
+
+// afterMessage does what a visitor's message calls for, deciding from the
+// stored state so that a redelivery finishes what a failed attempt left
+// undone and never repeats what it did: the welcome (recorded under an id
+// derived from the visitor, so it goes out at most once) and dispatch of a
+// queued enquiry.
+func (s *Service) afterMessage(ctx context.Context, ch *store.Channel, res *store.InboundResult) error {
+	enq := &res.Enquiry
+	var visitor *store.Visitor
+	first := res.NewVisitor
+	if res.Duplicate {
+		// Was this the visitor's first item? The store sets FirstSeenAt
+		// from the first item's time.
+		v, err := s.store.Visitor(ctx, ch.ID, enq.PSID)
+		if err != nil {
+			return fmt.Errorf("reading visitor: %w", err)
+		}
+		visitor = v
+		first = v.FirstSeenAt.Equal(res.Message.CreatedAt)
+	}
+	if first {
+		if visitor == nil || visitor.ProfileFetchedAt.IsZero() {
+			visitor = s.fetchProfile(ctx, ch, enq.PSID, visitor)
+		}
+		if err := s.autoReply(ctx, ch, enq, autoreply.Welcome, s.values(ch, visitor, nil),
+			"welcome", ch.ID, enq.PSID); err != nil {
+			return err
+		}
+	}
+	if enq.Status == store.EnquiryQueued {
+		return s.dispatch(ctx, ch, enq, visitor)
+	}
+	return nil
+}
+
+// fetchProfile fetches a visitor's names and picture once and stores them.
+// A failure is logged and never blocks recording: the visitor stays
+// nameless. It returns what is known of the visitor.
+func (s *Service) fetchProfile(ctx context.Context, ch *store.Channel, psid string, known *store.Visitor) *store.Visitor {
+	v := known
+	if v == nil {
+		v = &store.Visitor{ChannelID: ch.ID, PSID: psid}
+	}
+	if ch.Status == store.ChannelDisconnected || ch.Status == store.ChannelDeleted {
+		return v
+	}
+	p, err := s.page(ch).Profile(ctx, psid)
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "enquiry: fetching a visitor's profile failed",
+			slog.String("channel", ch.ID), slog.String("error", err.Error()))
+		if errors.Is(err, messenger.ErrInvalidToken) {
+			s.disconnect(context.WithoutCancel(ctx), ch, err)
+		}
+		return v
+	}
+	now := s.now()
+	if err := s.store.SetProfile(ctx, ch.ID, psid, store.Profile{FirstName: p.FirstName, LastName: p.LastName, ProfilePic: p.ProfilePic}, now); err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "enquiry: storing a visitor's profile failed",
+			slog.String("channel", ch.ID), slog.String("error", err.Error()))
+	}
+	v.FirstName, v.LastName, v.ProfilePic, v.ProfileFetchedAt = p.FirstName, p.LastName, p.ProfilePic, now
+	return v
+}
+
+// values are the names an auto-reply may mention.
+func (s *Service) values(ch *store.Channel, v *store.Visitor, staff *Staff) autoreply.Values {
+	vals := autoreply.Values{PageName: ch.PageName}
+	if v != nil {
+		vals.VisitorFirstName = v.FirstName
+	}
+	if staff != nil {
+		vals.StaffFirstName, vals.StaffLastName = staff.FirstName, staff.LastName
+	}
+	return vals
+}
+
+// autoReply sends one auto-reply on an enquiry, at most once per trigger:
+// it is recorded under an id derived from idParts before it is sent, and
+// a store refusing that id as a duplicate means it was already handled.
+// Paused and disconnected channels send none (CHAN-6, CONN-7); neither does
+// a visitor outside the 24-hour window (auto-replies never use
+// HUMAN_AGENT). A failed send is recorded, logged and notified, not
+// returned; only a store failure is.
+func (s *Service) autoReply(ctx context.Context, ch *store.Channel, enq *store.Enquiry, kind autoreply.Kind, vals autoreply.Values, idParts ...string) error {
+	if ch.Status != store.ChannelActive {
+		return nil
+	}
+	text, on, err := autoreply.Render(ch.AutoReply, kind, vals)
+	if !on {
+		return nil
+	}
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "enquiry: auto-reply not sent: its text is not valid",
+			slog.String("channel", ch.ID), slog.String("kind", string(kind)), slog.String("error", err.Error()))
+		return nil
+	}
+	typ, _, err := judgeWindow(ch, enq.LastInboundAt, s.now(), false)
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelInfo, "enquiry: auto-reply not sent: outside the 24-hour window",
+			slog.String("channel", ch.ID), slog.String("enquiry", enq.ID), slog.String("kind", string(kind)))
+		return nil
+	}
+	_, err = s.send(ctx, outbound{
+		ch:  ch,
+		enq: enq,
+		msg: store.Message{ID: derivedID(append([]string{"autoreply"}, idParts...)...), Author: store.AuthorAutoReply,
+			Text: text, Payload: AutoReplyPayloadPrefix + string(kind)},
+		out: messenger.OutgoingMessage{Text: text, Type: typ},
+	})
+	var se *SendError
+	var ce *ChannelError
+	var we *WindowError
+	switch {
+	case err == nil, errors.Is(err, errClaimed), errors.As(err, &se), errors.As(err, &ce), errors.As(err, &we):
+		return nil
+	default:
+		return err
+	}
+}
+
+// AutoReplyPayloadPrefix starts the Payload of every recorded auto-reply,
+// followed by its kind: "autoreply:welcome", "autoreply:away",
+// "autoreply:close".
+const AutoReplyPayloadPrefix = "autoreply:"
+
+// echo handles a message the Page sent, echoed back.
+func (s *Service) echo(ctx context.Context, ch *store.Channel, ev *messenger.Event) error {
+	m := ev.Message
+	if m.MID != "" {
+		stored, err := s.store.MessageByMID(ctx, ch.ID, m.MID)
+		switch {
+		case err == nil && stored.Direction == store.DirectionOut:
+			if stored.State == store.StatePending || stored.State == store.StateUncertain {
+				if err := s.store.SetState(ctx, stored.ID, store.StateSent, m.MID, ""); err != nil {
+					return fmt.Errorf("confirming message %s: %w", stored.ID, err)
+				}
+			}
+			return nil
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return fmt.Errorf("looking up an echo's message: %w", err)
+		}
+	}
+	if id, ok := strings.CutPrefix(m.Metadata, metadataPrefix); ok && id != "" {
+		// Ours, echoed before the send call returned its mid (or the send
+		// was recorded as uncertain): the echo proves it went out.
+		err := s.store.SetState(ctx, id, store.StateSent, m.MID, "")
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("confirming message %s: %w", id, err)
+		}
+	}
+	// Someone else's: a Page admin in Facebook's Page inbox or another app.
+	psid := ev.RecipientID
+	if psid == "" {
+		return nil
+	}
+	res, err := s.store.RecordInbound(ctx, store.Inbound{
+		ServiceID: ch.ServiceID,
+		ChannelID: ch.ID,
+		PSID:      psid,
+		Message: store.Message{
+			ID:          s.newID(),
+			Key:         ev.Key(),
+			Kind:        store.KindMessage,
+			Direction:   store.DirectionIn,
+			Author:      store.AuthorPageAdmin,
+			MID:         m.MID,
+			Text:        m.Text,
+			Attachments: attachments(m.Attachments),
+			State:       store.StateSent,
+			CreatedAt:   s.eventTime(ev),
+		},
+	})
+	if err != nil {
+		if errors.Is(err, store.ErrInvalid) {
+			s.log.LogAttrs(ctx, slog.LevelError, "enquiry: echo refused by the store; dropped",
+				slog.String("channel", ch.ID), slog.String("error", err.Error()))
+			return nil
+		}
+		return err
+	}
+	if !res.Duplicate && !ev.Standby {
+		n := Notice{Kind: NoticeMessageIn, ServiceID: ch.ServiceID, ChannelID: ch.ID, Message: messageCopy(&res.Message)}
+		if res.Enquiry.ID != "" {
+			n.Enquiry = enquiryCopy(&res.Enquiry)
+		}
+		s.notify(ctx, n)
+	}
+	return nil
+}
+
+// watermark records a delivery or read: every outbound message to the
+// visitor up to the watermark moves forward to state (never back). A
+// delivery that names mids without a watermark moves those messages.
+func (s *Service) watermark(ctx context.Context, ch *store.Channel, ev *messenger.Event, wm time.Time, mids []string, state store.DeliveryState) error {
+	psid := ev.SenderID
+	if psid == "" {
+		return nil
+	}
+	n := 0
+	if !wm.IsZero() {
+		c, err := s.store.MarkWatermark(ctx, ch.ID, psid, wm, state)
+		if err != nil {
+			return err
+		}
+		n = c
+	} else {
+		for _, mid := range mids {
+			m, err := s.store.MessageByMID(ctx, ch.ID, mid)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if m.Direction != store.DirectionOut || !(m.State == store.StatePending || m.State == store.StateSent || m.State == store.StateUncertain) {
+				continue
+			}
+			if err := s.store.SetState(ctx, m.ID, state, mid, ""); err != nil {
+				return err
+			}
+			n++
+		}
+	}
+	if n > 0 && !ev.Standby {
+		s.notify(ctx, Notice{Kind: NoticeDelivery, ServiceID: ch.ServiceID, ChannelID: ch.ID,
+			PSID: psid, State: state, Watermark: wm, Count: n})
+	}
+	return nil
+}
