@@ -358,7 +358,7 @@ func testNextTurnRace(t *testing.T, f *fixture) {
 // does not enforce them) and expects them back intact.
 func testChannelLargeValues(t *testing.T, f *fixture) {
 	c := f.channelOf(f.id("svc"))
-	c.Name = string(slices.Repeat([]rune("頻道名稱"), 250))  // 1,000 characters, limit 40
+	c.Name = string(slices.Repeat([]rune("頻道名稱"), 250))            // 1,000 characters, limit 40
 	c.CustomInfo.Text = string(slices.Repeat([]rune("註"), 20_001)) // limit 10,000
 	c.Dispatch.StaffIDs = make([]string, 500)
 	for i := range c.Dispatch.StaffIDs {

@@ -204,7 +204,7 @@ func testListLimits(t *testing.T, f *fixture) {
 		require.NoError(t, f.s.AppendOutbound(f.ctx, f.outbound(e, i)))
 	}
 	for _, tc := range []struct{ limit, want int }{
-		{0, 50}, // the default
+		{0, 50},    // the default
 		{100, 100}, // every store allows at least 100
 	} {
 		p, err := f.s.ListMessages(f.ctx, e.ID, store.ListOptions{Limit: tc.limit})
