@@ -48,8 +48,9 @@ type Server struct {
 	// AppID and AppSecret are the fake app's credentials.
 	AppID, AppSecret string
 
-	srv     *httptest.Server
-	closing chan struct{}
+	srv       *httptest.Server
+	closing   chan struct{}
+	closeOnce sync.Once
 
 	mu           sync.Mutex
 	pages        map[string]*fakePage
@@ -177,6 +178,14 @@ type Uploaded struct {
 
 // NewServer starts a fake Graph API, closed by t.Cleanup.
 func NewServer(t testing.TB) *Server {
+	s := New()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// New starts a fake Graph API outside a test (a demo, an Example); Close
+// stops it. In tests, NewServer closes it for you.
+func New() *Server {
 	s := &Server{
 		AppID: AppID, AppSecret: AppSecret,
 		closing:      make(chan struct{}),
@@ -195,9 +204,14 @@ func NewServer(t testing.TB) *Server {
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
-	t.Cleanup(s.srv.Close)
-	t.Cleanup(func() { close(s.closing) }) // runs first: releases stalled calls
 	return s
+}
+
+// Close releases stalled calls and stops the server. It may be called
+// more than once.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.srv.Close()
 }
 
 // Config is a messenger.Config for the fake: its URL, app id and secret,
@@ -469,7 +483,7 @@ const maxBody = messenger.MaxFileBytes + 1<<20
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
-		writeError(w, GraphError{Code: 100, Message: "(#100) Request body too large or unreadable"})
+		writeGraphError(w, GraphError{Code: 100, Message: "(#100) Request body too large or unreadable"})
 		return
 	}
 	token, proof := credentials(r, body)
@@ -509,14 +523,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			panic(http.ErrAbortHandler)
 		default:
-			writeError(w, f.graph)
+			writeGraphError(w, f.graph)
 			return
 		}
 	}
 
 	rest, ok := strings.CutPrefix(r.URL.Path, "/"+Version+"/")
 	if !ok {
-		writeError(w, GraphError{Code: 100, Type: "GraphMethodException",
+		writeGraphError(w, GraphError{Code: 100, Type: "GraphMethodException",
 			Message: fmt.Sprintf("Unsupported request: the fake serves Graph API %s; path %q", Version, r.URL.Path)})
 		return
 	}
@@ -525,7 +539,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ge := s.checkProof(token, proof); ge != nil {
-		writeError(w, *ge)
+		writeGraphError(w, *ge)
 		return
 	}
 	parts := strings.Split(rest, "/")
@@ -545,7 +559,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case len(parts) == 1 && r.Method == "GET":
 		s.object(w, parts[0], token)
 	default:
-		writeError(w, GraphError{Code: 100, Type: "GraphMethodException",
+		writeGraphError(w, GraphError{Code: 100, Type: "GraphMethodException",
 			Message: fmt.Sprintf("Unsupported %s request. Unknown path components: /%s", r.Method, rest)})
 	}
 }
@@ -718,40 +732,40 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, pageID, token 
 	_, ge := s.pageFor(pageID, token)
 	s.mu.Unlock()
 	if ge != nil {
-		writeError(w, *ge)
+		writeGraphError(w, *ge)
 		return
 	}
 	b, err := decodeSend(r, body)
 	if err != nil {
-		writeError(w, GraphError{Code: 100, Message: "(#100) The request body is not valid JSON: " + err.Error()})
+		writeGraphError(w, GraphError{Code: 100, Message: "(#100) The request body is not valid JSON: " + err.Error()})
 		return
 	}
 	if b.Recipient.ID == "" {
-		writeError(w, GraphError{Code: 100, Message: "(#100) The parameter recipient is required"})
+		writeGraphError(w, GraphError{Code: 100, Message: "(#100) The parameter recipient is required"})
 		return
 	}
 	s.mu.Lock()
 	unavailable := s.unavailable[b.Recipient.ID]
 	s.mu.Unlock()
 	if unavailable {
-		writeError(w, GraphError{Code: 551, Subcode: 1545041, Message: "(#551) This person isn't available right now."})
+		writeGraphError(w, GraphError{Code: 551, Subcode: 1545041, Message: "(#551) This person isn't available right now."})
 		return
 	}
 	if b.SenderAction != "" {
 		switch b.SenderAction {
 		case "typing_on", "typing_off", "mark_seen":
 		default:
-			writeError(w, GraphError{Code: 100, Message: "(#100) Param sender_action must be one of {MARK_SEEN, TYPING_ON, TYPING_OFF, REACT, UNREACT}"})
+			writeGraphError(w, GraphError{Code: 100, Message: "(#100) Param sender_action must be one of {MARK_SEEN, TYPING_ON, TYPING_OFF, REACT, UNREACT}"})
 			return
 		}
 		s.mu.Lock()
 		s.actions = append(s.actions, SentAction{PageID: pageID, RecipientID: b.Recipient.ID, Action: b.SenderAction})
 		s.mu.Unlock()
-		writeJSON(w, map[string]string{"recipient_id": b.Recipient.ID})
+		writeGraphJSON(w, map[string]string{"recipient_id": b.Recipient.ID})
 		return
 	}
 	if ge := checkMessage(b); ge != nil {
-		writeError(w, *ge)
+		writeGraphError(w, *ge)
 		return
 	}
 	m := SentMessage{PageID: pageID, RecipientID: b.Recipient.ID, MessagingType: b.MessagingType, Tag: b.Tag,
@@ -769,7 +783,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, pageID, token 
 		if id := a.Payload.AttachmentID; id != "" {
 			if up, ok := s.attachments[id]; !ok || up.PageID != pageID {
 				s.mu.Unlock()
-				writeError(w, GraphError{Code: 100, Subcode: 2018047, Message: "(#100) Upload attachment failure: the attachment id is invalid for this Page"})
+				writeGraphError(w, GraphError{Code: 100, Subcode: 2018047, Message: "(#100) Upload attachment failure: the attachment id is invalid for this Page"})
 				return
 			}
 		} else if a.Payload.IsReusable {
@@ -786,7 +800,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, pageID, token 
 	for _, h := range hooks {
 		h(m)
 	}
-	writeJSON(w, answer)
+	writeGraphJSON(w, answer)
 }
 
 // checkMessage refuses what Facebook refuses.
@@ -830,13 +844,13 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, pageID, token st
 	_, ge := s.pageFor(pageID, token)
 	s.mu.Unlock()
 	if ge != nil {
-		writeError(w, *ge)
+		writeGraphError(w, *ge)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	mr, err := r.MultipartReader()
 	if err != nil {
-		writeError(w, GraphError{Code: 100, Message: "(#100) Upload attachment failure: expected a multipart body"})
+		writeGraphError(w, GraphError{Code: 100, Message: "(#100) Upload attachment failure: expected a multipart body"})
 		return
 	}
 	up := Uploaded{PageID: pageID}
@@ -855,14 +869,14 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, pageID, token st
 			break
 		}
 		if err != nil {
-			writeError(w, GraphError{Code: 100, Message: "(#100) Upload attachment failure: malformed multipart body"})
+			writeGraphError(w, GraphError{Code: 100, Message: "(#100) Upload attachment failure: malformed multipart body"})
 			return
 		}
 		data, _ := io.ReadAll(part)
 		switch part.FormName() {
 		case "message":
 			if err := json.Unmarshal(data, &msg); err != nil {
-				writeError(w, GraphError{Code: 100, Message: "(#100) Param message must be JSON"})
+				writeGraphError(w, GraphError{Code: 100, Message: "(#100) Param message must be JSON"})
 				return
 			}
 		case "filedata":
@@ -872,16 +886,16 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, pageID, token st
 	}
 	switch {
 	case !haveFile:
-		writeError(w, GraphError{Code: 100, Message: "(#100) Upload attachment failure: filedata is required"})
+		writeGraphError(w, GraphError{Code: 100, Message: "(#100) Upload attachment failure: filedata is required"})
 		return
 	case len(up.Data) > messenger.MaxFileBytes:
-		writeError(w, GraphError{Code: 100, Subcode: 2018294, Message: "(#100) Upload attachment failure: the file is larger than 25 MB"})
+		writeGraphError(w, GraphError{Code: 100, Subcode: 2018294, Message: "(#100) Upload attachment failure: the file is larger than 25 MB"})
 		return
 	}
 	switch msg.Attachment.Type {
 	case "image", "video", "audio", "file":
 	default:
-		writeError(w, GraphError{Code: 100, Message: "(#100) Param message[attachment][type] must be one of {IMAGE, VIDEO, AUDIO, FILE}"})
+		writeGraphError(w, GraphError{Code: 100, Message: "(#100) Param message[attachment][type] must be one of {IMAGE, VIDEO, AUDIO, FILE}"})
 		return
 	}
 	up.Type = msg.Attachment.Type
@@ -889,7 +903,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, pageID, token st
 	up.ID = s.nextID("att-")
 	s.attachments[up.ID] = up
 	s.mu.Unlock()
-	writeJSON(w, map[string]string{"attachment_id": up.ID})
+	writeGraphJSON(w, map[string]string{"attachment_id": up.ID})
 }
 
 func (s *Server) subscribedApps(w http.ResponseWriter, r *http.Request, pageID, token string, body []byte) {
@@ -897,7 +911,7 @@ func (s *Server) subscribedApps(w http.ResponseWriter, r *http.Request, pageID, 
 	defer s.mu.Unlock()
 	p, ge := s.pageFor(pageID, token)
 	if ge != nil {
-		writeError(w, *ge)
+		writeGraphError(w, *ge)
 		return
 	}
 	switch r.Method {
@@ -907,23 +921,23 @@ func (s *Server) subscribedApps(w http.ResponseWriter, r *http.Request, pageID, 
 			data = append(data, map[string]any{"id": s.AppID, "name": "messengertest", "link": "https://example.com/messengertest",
 				"category": "Business", "subscribed_fields": p.subscribed})
 		}
-		writeJSON(w, map[string]any{"data": data})
+		writeGraphJSON(w, map[string]any{"data": data})
 	case "POST":
 		fields := r.URL.Query().Get("subscribed_fields")
 		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("subscribed_fields") != "" {
 			fields = form.Get("subscribed_fields")
 		}
 		if fields == "" {
-			writeError(w, GraphError{Code: 100, Message: "(#100) The parameter subscribed_fields is required"})
+			writeGraphError(w, GraphError{Code: 100, Message: "(#100) The parameter subscribed_fields is required"})
 			return
 		}
 		p.subscribed = strings.Split(fields, ",")
-		writeJSON(w, map[string]bool{"success": true})
+		writeGraphJSON(w, map[string]bool{"success": true})
 	case "DELETE":
 		p.subscribed = nil
-		writeJSON(w, map[string]bool{"success": true})
+		writeGraphJSON(w, map[string]bool{"success": true})
 	default:
-		writeError(w, GraphError{Code: 100, Message: "(#100) Unsupported method on subscribed_apps"})
+		writeGraphError(w, GraphError{Code: 100, Message: "(#100) Unsupported method on subscribed_apps"})
 	}
 }
 
@@ -933,30 +947,30 @@ func (s *Server) object(w http.ResponseWriter, id, token string) {
 	defer s.mu.Unlock()
 	if id == "me" {
 		if u, ge := s.userFor(token); ge == nil {
-			writeJSON(w, map[string]string{"id": u.ID, "name": u.Name})
+			writeGraphJSON(w, map[string]string{"id": u.ID, "name": u.Name})
 			return
 		}
 		p, ge := s.anyPage(token)
 		if ge != nil {
-			writeError(w, *ge)
+			writeGraphError(w, *ge)
 			return
 		}
-		writeJSON(w, map[string]string{"id": p.id, "name": p.name})
+		writeGraphJSON(w, map[string]string{"id": p.id, "name": p.name})
 		return
 	}
 	if _, ge := s.anyPage(token); ge != nil {
-		writeError(w, *ge)
+		writeGraphError(w, *ge)
 		return
 	}
 	if prof, ok := s.profiles[id]; ok {
-		writeJSON(w, map[string]string{"first_name": prof.FirstName, "last_name": prof.LastName, "profile_pic": prof.ProfilePic, "id": id})
+		writeGraphJSON(w, map[string]string{"first_name": prof.FirstName, "last_name": prof.LastName, "profile_pic": prof.ProfilePic, "id": id})
 		return
 	}
 	if p, ok := s.pages[id]; ok {
-		writeJSON(w, map[string]string{"id": p.id, "name": p.name, "category": p.category})
+		writeGraphJSON(w, map[string]string{"id": p.id, "name": p.name, "category": p.category})
 		return
 	}
-	writeError(w, GraphError{Code: 100, Subcode: 33, Type: "GraphMethodException",
+	writeGraphError(w, GraphError{Code: 100, Subcode: 33, Type: "GraphMethodException",
 		Message: fmt.Sprintf("Unsupported get request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", id)})
 }
 
@@ -965,7 +979,7 @@ func (s *Server) accounts(w http.ResponseWriter, r *http.Request, token string) 
 	defer s.mu.Unlock()
 	u, ge := s.userFor(token)
 	if ge != nil {
-		writeError(w, *ge)
+		writeGraphError(w, *ge)
 		return
 	}
 	start := 0
@@ -973,7 +987,7 @@ func (s *Server) accounts(w http.ResponseWriter, r *http.Request, token string) 
 		b, err := base64.RawURLEncoding.DecodeString(after)
 		n, err2 := strconv.Atoi(string(b))
 		if err != nil || err2 != nil || n < 0 || n > len(u.Pages) {
-			writeError(w, GraphError{Code: 100, Message: "(#100) Invalid cursor"})
+			writeGraphError(w, GraphError{Code: 100, Message: "(#100) Invalid cursor"})
 			return
 		}
 		start = n
@@ -999,7 +1013,7 @@ func (s *Server) accounts(w http.ResponseWriter, r *http.Request, token string) 
 		}
 		out["paging"] = pg
 	}
-	writeJSON(w, out)
+	writeGraphJSON(w, out)
 }
 
 func (s *Server) permissions(w http.ResponseWriter, token string) {
@@ -1007,24 +1021,24 @@ func (s *Server) permissions(w http.ResponseWriter, token string) {
 	defer s.mu.Unlock()
 	u, ge := s.userFor(token)
 	if ge != nil {
-		writeError(w, *ge)
+		writeGraphError(w, *ge)
 		return
 	}
 	data := []map[string]string{}
 	for _, name := range slices.Sorted(maps.Keys(u.Permissions)) {
 		data = append(data, map[string]string{"permission": name, "status": u.Permissions[name]})
 	}
-	writeJSON(w, map[string]any{"data": data})
+	writeGraphJSON(w, map[string]any{"data": data})
 }
 
 func (s *Server) debugToken(w http.ResponseWriter, r *http.Request, token string) {
 	if token != s.AppID+"|"+s.AppSecret {
-		writeError(w, GraphError{Code: 190, Message: "Invalid OAuth access token signature."})
+		writeGraphError(w, GraphError{Code: 190, Message: "Invalid OAuth access token signature."})
 		return
 	}
 	input := r.URL.Query().Get("input_token")
 	if input == "" {
-		writeError(w, GraphError{Code: 100, Message: "(#100) The parameter input_token is required"})
+		writeGraphError(w, GraphError{Code: 100, Message: "(#100) The parameter input_token is required"})
 		return
 	}
 	s.mu.Lock()
@@ -1047,14 +1061,14 @@ func (s *Server) debugToken(w http.ResponseWriter, r *http.Request, token string
 		if info.ErrorCode != 0 {
 			d["error"] = map[string]any{"code": info.ErrorCode, "subcode": info.ErrorSubcode, "message": info.ErrorMessage}
 		}
-		writeJSON(w, map[string]any{"data": d})
+		writeGraphJSON(w, map[string]any{"data": d})
 		return
 	}
 	ref, ok := s.tokens[input]
 	if !ok {
 		d["is_valid"] = false
 		d["error"] = map[string]any{"code": 190, "message": "Invalid OAuth access token."}
-		writeJSON(w, map[string]any{"data": d})
+		writeGraphJSON(w, map[string]any{"data": d})
 		return
 	}
 	var owner *fakeUser
@@ -1091,7 +1105,7 @@ func (s *Server) debugToken(w http.ResponseWriter, r *http.Request, token string
 		}
 		d["scopes"] = append([]string{}, scopes...)
 	}
-	writeJSON(w, map[string]any{"data": d})
+	writeGraphJSON(w, map[string]any{"data": d})
 }
 
 func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -1102,11 +1116,11 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request, body []byte)
 		}
 	}
 	if params.Get("client_id") != s.AppID {
-		writeError(w, GraphError{Code: 101, Message: "Error validating application. Invalid application ID."})
+		writeGraphError(w, GraphError{Code: 101, Message: "Error validating application. Invalid application ID."})
 		return
 	}
 	if params.Get("client_secret") != s.AppSecret {
-		writeError(w, GraphError{Code: 1, HTTPStatus: 400, Message: "Error validating client secret."})
+		writeGraphError(w, GraphError{Code: 1, HTTPStatus: 400, Message: "Error validating client secret."})
 		return
 	}
 	s.mu.Lock()
@@ -1114,36 +1128,36 @@ func (s *Server) oauthToken(w http.ResponseWriter, r *http.Request, body []byte)
 	if params.Get("grant_type") == "fb_exchange_token" {
 		u, ge := s.userFor(params.Get("fb_exchange_token"))
 		if ge != nil {
-			writeError(w, *ge)
+			writeGraphError(w, *ge)
 			return
 		}
-		writeJSON(w, map[string]any{"access_token": u.Token, "token_type": "bearer", "expires_in": 5183944})
+		writeGraphJSON(w, map[string]any{"access_token": u.Token, "token_type": "bearer", "expires_in": 5183944})
 		return
 	}
 	code := params.Get("code")
 	id, ok := s.codes[code]
 	switch {
 	case code == "":
-		writeError(w, GraphError{Code: 100, Message: "(#100) Missing authorization code"})
+		writeGraphError(w, GraphError{Code: 100, Message: "(#100) Missing authorization code"})
 		return
 	case !ok:
-		writeError(w, GraphError{Code: 100, Subcode: 36007, Message: "Invalid verification code format."})
+		writeGraphError(w, GraphError{Code: 100, Subcode: 36007, Message: "Invalid verification code format."})
 		return
 	case s.usedCodes[code]:
-		writeError(w, GraphError{Code: 100, Subcode: 36009, Message: "This authorization code has been used."})
+		writeGraphError(w, GraphError{Code: 100, Subcode: 36009, Message: "This authorization code has been used."})
 		return
 	}
 	s.usedCodes[code] = true
-	writeJSON(w, map[string]any{"access_token": s.users[id].ShortLivedToken, "token_type": "bearer", "expires_in": 7200})
+	writeGraphJSON(w, map[string]any{"access_token": s.users[id].ShortLivedToken, "token_type": "bearer", "expires_in": 7200})
 }
 
-func writeJSON(w http.ResponseWriter, v any) {
+func writeGraphJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
 	_ = json.NewEncoder(w).Encode(v)
 }
 
 // writeError answers with a Graph API error body, as Facebook shapes it.
-func writeError(w http.ResponseWriter, e GraphError) {
+func writeGraphError(w http.ResponseWriter, e GraphError) {
 	status := e.HTTPStatus
 	if status == 0 {
 		status = http.StatusBadRequest
