@@ -86,10 +86,24 @@ func (p *parser) release() {
 	p.ids = [4]string{}
 }
 
-func (p *parser) parse(body []byte) ([]Event, error) {
+// reset points the parser at body, which it reads in place.
+func (p *parser) reset(body []byte) {
 	p.body = body
 	p.src = *bytes.NewBuffer(body)
 	p.dec.Reset(&p.src, decodeOptions...)
+}
+
+// end fails unless the top-level value was the whole input.
+func (p *parser) end() {
+	if p.err == nil {
+		if _, err := p.dec.ReadToken(); err != io.EOF {
+			p.fail(errors.New("data after the top-level value"))
+		}
+	}
+}
+
+func (p *parser) parse(body []byte) ([]Event, error) {
+	p.reset(body)
 
 	if p.dec.PeekKind() != '{' {
 		if t := p.token(); p.err == nil {
@@ -109,11 +123,7 @@ func (p *parser) parse(body []byte) ([]Event, error) {
 			p.skip()
 		}
 	}
-	if p.err == nil {
-		if _, err := p.dec.ReadToken(); err != io.EOF {
-			p.fail(errors.New("data after the top-level object"))
-		}
-	}
+	p.end()
 	if p.err != nil {
 		return nil, p.malformed()
 	}
@@ -147,10 +157,7 @@ func (p *parser) object() (isPage bool, object string) {
 	if s == "page" {
 		return true, ""
 	}
-	if len(s) > 64 {
-		s = s[:64] + "..."
-	}
-	return false, strings.Clone(s)
+	return false, strings.Clone(truncate(s, 64))
 }
 
 func (p *parser) entries() {
@@ -727,39 +734,48 @@ func (p *parser) boolean() bool {
 	return false
 }
 
-// millis reads a Unix time in milliseconds (a number, or a string of
-// digits). Anything else, or a number beyond int64, reads as the zero time.
-func (p *parser) millis() time.Time {
+// integer reads an int64: a number (a fraction is truncated) or a string of
+// digits. Anything else, or a number beyond int64, reports false.
+func (p *parser) integer() (int64, bool) {
 	if p.err != nil {
-		return time.Time{}
+		return 0, false
 	}
-	var ms int64
 	switch p.dec.PeekKind() {
 	case '0':
 		t := p.token()
-		n, err := t.Int()
-		if err != nil {
-			f, ferr := t.Float()
-			if ferr != nil || math.IsNaN(f) || f >= math.MaxInt64 || f <= math.MinInt64 {
-				return time.Time{}
-			}
-			n = int64(f)
+		if n, err := t.Int(); err == nil {
+			return n, true
 		}
-		ms = n
+		f, err := t.Float()
+		if err != nil || math.IsNaN(f) || f >= math.MaxInt64 || f <= math.MinInt64 {
+			return 0, false
+		}
+		return int64(f), true
 	case '"':
 		n, err := strconv.ParseInt(p.token().String(), 10, 64)
-		if err != nil {
-			return time.Time{}
-		}
-		ms = n
-	default:
-		p.skip()
+		return n, err == nil
+	}
+	p.skip()
+	return 0, false
+}
+
+// millis reads a Unix time in milliseconds; 0, or anything integer cannot
+// read, is the zero time.
+func (p *parser) millis() time.Time {
+	n, ok := p.integer()
+	if !ok || n == 0 {
 		return time.Time{}
 	}
-	if ms == 0 {
+	return time.UnixMilli(n).UTC()
+}
+
+// seconds reads a Unix time in seconds, as millis does.
+func (p *parser) seconds() time.Time {
+	n, ok := p.integer()
+	if !ok || n == 0 {
 		return time.Time{}
 	}
-	return time.UnixMilli(ms).UTC()
+	return time.Unix(n, 0).UTC()
 }
 
 // float reads a number; anything else, or a number beyond float64, reads as 0.
