@@ -743,6 +743,9 @@ func (p *parser) integer() (int64, bool) {
 	switch p.dec.PeekKind() {
 	case '0':
 		t := p.token()
+		if p.err != nil {
+			return 0, false
+		}
 		if n, err := t.Int(); err == nil {
 			return n, true
 		}
@@ -787,7 +790,11 @@ func (p *parser) float() float64 {
 		p.skip()
 		return 0
 	}
-	f, err := p.token().Float()
+	t := p.token()
+	if p.err != nil {
+		return 0
+	}
+	f, err := t.Float()
 	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
 		return 0
 	}
