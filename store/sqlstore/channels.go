@@ -68,6 +68,9 @@ func (s *Store) CreateChannel(ctx context.Context, c *store.Channel) error {
 
 // Channel returns a channel by id, deleted ones included, or ErrNotFound.
 func (s *Store) Channel(ctx context.Context, id string) (*store.Channel, error) {
+	if id == "" {
+		return nil, store.Invalid("id", "is empty")
+	}
 	c, err := s.scanChannel(s.pool.QueryRow(ctx, s.q(`SELECT `+channelCols+` FROM {s}channels WHERE id = $1`), id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("channel", id)
@@ -77,6 +80,9 @@ func (s *Store) Channel(ctx context.Context, id string) (*store.Channel, error) 
 
 // ChannelByPage returns the channel that is not deleted holding a Page.
 func (s *Store) ChannelByPage(ctx context.Context, pageID string) (*store.Channel, error) {
+	if pageID == "" {
+		return nil, store.Invalid("pageID", "is empty")
+	}
 	c, err := s.scanChannel(s.pool.QueryRow(ctx,
 		s.q(`SELECT `+channelCols+` FROM {s}channels WHERE page_id = $1 AND status <> 'deleted'`), pageID))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -85,12 +91,12 @@ func (s *Store) ChannelByPage(ctx context.Context, pageID string) (*store.Channe
 	return c, s.wrap(ctx, "channel of page "+pageID, err)
 }
 
-// UpdateChannel replaces a channel's settings and status in one
-// UPDATE ... WHERE version = c.Version: a stale version changes nothing
-// and gets ErrConflict. UpdatedAt is set to now; PageID, ServiceID,
-// CreatedAt and LastWebhookAt keep their stored values. The disconnection
-// reason and time are kept only while the status is disconnected; setting
-// the status to deleted forgets the token, as SetChannelStatus does.
+// UpdateChannel replaces a channel's settings, status and UpdatedAt (now,
+// if zero) in one UPDATE ... WHERE version = c.Version: a stale version
+// changes nothing and gets ErrConflict. PageID, ServiceID, CreatedAt and
+// LastWebhookAt keep their stored values. The disconnection reason and
+// time are kept only while the status is disconnected. The status cannot
+// be set to deleted here (ErrInvalid): SetChannelStatus deletes.
 func (s *Store) UpdateChannel(ctx context.Context, c *store.Channel) error {
 	switch {
 	case c == nil:
@@ -99,16 +105,18 @@ func (s *Store) UpdateChannel(ctx context.Context, c *store.Channel) error {
 		return store.Invalid("Channel.ID", "is empty")
 	case !validChannelStatus(c.Status):
 		return store.Invalid("Channel.Status", fmt.Sprintf("is %q, not a channel status", c.Status))
+	case c.Status == store.ChannelDeleted:
+		return store.Invalid("Channel.Status", "is deleted; delete a channel with SetChannelStatus")
 	}
 	reason, at := c.DisconnectReason, c.DisconnectedAt
 	if c.Status != store.ChannelDisconnected {
 		reason, at = "", time.Time{}
 	}
-	plain := c.PageToken
-	if c.Status == store.ChannelDeleted {
-		plain = ""
+	updated := c.UpdatedAt
+	if updated.IsZero() {
+		updated = s.now()
 	}
-	token, format, err := s.sealToken(c.ID, plain)
+	token, format, err := s.sealToken(c.ID, c.PageToken)
 	if err != nil {
 		return err
 	}
@@ -119,7 +127,7 @@ func (s *Store) UpdateChannel(ctx context.Context, c *store.Channel) error {
 	WHERE id = $1 AND version = $2 AND status <> 'deleted'
 	RETURNING `+channelCols),
 		c.ID, c.Version, c.PageName, c.Name, string(c.Status), reason, tsIn(at), token, format, c.Dispatch,
-		c.AutoReply, c.CustomInfo.On, c.CustomInfo.Text, c.HumanAgent, s.now())
+		c.AutoReply, c.CustomInfo.On, c.CustomInfo.Text, c.HumanAgent, updated)
 	stored, err := s.scanChannel(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var status string
@@ -138,23 +146,29 @@ func (s *Store) UpdateChannel(ctx context.Context, c *store.Channel) error {
 	return nil
 }
 
-// SetChannelStatus changes a channel's status without a version check. A
-// deleted channel stays deleted (ErrNotFound for any other status).
+// SetChannelStatus changes a channel's status without a version check. at
+// becomes UpdatedAt (a zero at leaves UpdatedAt as it is) and, for
+// ChannelDisconnected, DisconnectedAt (now, if at is zero). A deleted
+// channel cannot change any more: ErrNotFound, as for no channel.
 func (s *Store) SetChannelStatus(ctx context.Context, id string, status store.ChannelStatus, reason string, at time.Time) (*store.Channel, error) {
-	if !validChannelStatus(status) {
+	switch {
+	case id == "":
+		return nil, store.Invalid("id", "is empty")
+	case !validChannelStatus(status):
 		return nil, store.Invalid("status", fmt.Sprintf("is %q, not a channel status", status))
 	}
+	disconnectedAt := at
 	if status != store.ChannelDisconnected {
-		reason, at = "", time.Time{}
-	} else if at.IsZero() {
-		at = s.now()
+		reason, disconnectedAt = "", time.Time{}
+	} else if disconnectedAt.IsZero() {
+		disconnectedAt = s.now()
 	}
 	row := s.pool.QueryRow(ctx, s.q(`UPDATE {s}channels SET status = $2, disconnect_reason = $3, disconnected_at = $4,
 		page_token = CASE WHEN $2 = 'deleted' THEN '\x'::bytea ELSE page_token END,
 		page_token_format = CASE WHEN $2 = 'deleted' THEN 0 ELSE page_token_format END,
-		updated_at = $5, version = version + 1
-	WHERE id = $1 AND (status <> 'deleted' OR $2 = 'deleted')
-	RETURNING `+channelCols), id, string(status), reason, tsIn(at), s.now())
+		updated_at = COALESCE($5, updated_at), version = version + 1
+	WHERE id = $1 AND status <> 'deleted'
+	RETURNING `+channelCols), id, string(status), reason, tsIn(disconnectedAt), tsIn(at))
 	c, err := s.scanChannel(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("channel", id)
@@ -165,6 +179,9 @@ func (s *Store) SetChannelStatus(ctx context.Context, id string, status store.Ch
 // ListChannels lists a service's channels that are not deleted, oldest
 // (CreatedAt, then ID) first.
 func (s *Store) ListChannels(ctx context.Context, serviceID string, opt store.ListOptions) (store.Page[store.Channel], error) {
+	if serviceID == "" {
+		return store.Page[store.Channel]{}, store.Invalid("serviceID", "is empty")
+	}
 	limit, err := pageLimit(opt)
 	if err != nil {
 		return store.Page[store.Channel]{}, err
@@ -205,6 +222,9 @@ func (s *Store) ListChannels(ctx context.Context, serviceID string, opt store.Li
 
 // TouchWebhook moves the channel's LastWebhookAt forward to t.
 func (s *Store) TouchWebhook(ctx context.Context, channelID string, t time.Time) error {
+	if channelID == "" {
+		return store.Invalid("channelID", "is empty")
+	}
 	tag, err := s.pool.Exec(ctx, s.q(`UPDATE {s}channels SET last_webhook_at = $2
 	WHERE id = $1 AND (last_webhook_at IS NULL OR last_webhook_at < $2)`), channelID, tsIn(t))
 	if err != nil {
@@ -224,6 +244,9 @@ func (s *Store) TouchWebhook(ctx context.Context, channelID string, t time.Time)
 // NextTurn hands out the channel's round-robin counter with one atomic
 // UPDATE ... RETURNING.
 func (s *Store) NextTurn(ctx context.Context, channelID string) (int64, error) {
+	if channelID == "" {
+		return 0, store.Invalid("channelID", "is empty")
+	}
 	var turn int64
 	err := s.pool.QueryRow(ctx, s.q(`UPDATE {s}channels SET next_turn = next_turn + 1 WHERE id = $1
 	RETURNING next_turn - 1`), channelID).Scan(&turn)
@@ -231,4 +254,15 @@ func (s *Store) NextTurn(ctx context.Context, channelID string) (int64, error) {
 		return 0, notFound("channel", channelID)
 	}
 	return turn, s.wrap(ctx, "next turn of channel "+channelID, err)
+}
+
+// needIDs returns an ErrInvalid naming the first of the (name, value)
+// pairs whose value is empty.
+func needIDs(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			return store.Invalid(pairs[i], "is empty")
+		}
+	}
+	return nil
 }

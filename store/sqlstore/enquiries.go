@@ -13,6 +13,9 @@ import (
 
 // Enquiry returns an enquiry by id, or ErrNotFound.
 func (s *Store) Enquiry(ctx context.Context, id string) (*store.Enquiry, error) {
+	if id == "" {
+		return nil, store.Invalid("id", "is empty")
+	}
 	e, err := scanEnquiry(s.pool.QueryRow(ctx, s.q(`SELECT `+enquiryCols+` FROM {s}enquiries WHERE id = $1`), id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("enquiry", id)
@@ -22,6 +25,9 @@ func (s *Store) Enquiry(ctx context.Context, id string) (*store.Enquiry, error) 
 
 // OpenEnquiry returns the visitor's open enquiry on a channel, or ErrNotFound.
 func (s *Store) OpenEnquiry(ctx context.Context, channelID, psid string) (*store.Enquiry, error) {
+	if err := needIDs("channelID", channelID, "psid", psid); err != nil {
+		return nil, err
+	}
 	e, err := scanEnquiry(s.pool.QueryRow(ctx, s.q(`SELECT `+enquiryCols+` FROM {s}enquiries
 	WHERE channel_id = $1 AND psid = $2 AND status <> 'closed'`), channelID, psid))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -33,6 +39,9 @@ func (s *Store) OpenEnquiry(ctx context.Context, channelID, psid string) (*store
 // ListEnquiries lists a service's enquiries in a status (every open one
 // for an empty status), oldest opened (OpenedAt, then ID) first.
 func (s *Store) ListEnquiries(ctx context.Context, serviceID string, status store.EnquiryStatus, opt store.ListOptions) (store.Page[store.Enquiry], error) {
+	if serviceID == "" {
+		return store.Page[store.Enquiry]{}, store.Invalid("serviceID", "is empty")
+	}
 	query := `SELECT ` + enquiryCols + ` FROM {s}enquiries WHERE service_id = $1`
 	args := []any{serviceID}
 	switch status {
@@ -50,6 +59,9 @@ func (s *Store) ListEnquiries(ctx context.Context, serviceID string, status stor
 // VisitorEnquiries lists a visitor's enquiries on a channel, newest opened
 // (OpenedAt, then ID) first.
 func (s *Store) VisitorEnquiries(ctx context.Context, channelID, psid string, opt store.ListOptions) (store.Page[store.Enquiry], error) {
+	if err := needIDs("channelID", channelID, "psid", psid); err != nil {
+		return store.Page[store.Enquiry]{}, err
+	}
 	query := `SELECT ` + enquiryCols + ` FROM {s}enquiries WHERE channel_id = $1 AND psid = $2`
 	return s.listEnquiries(ctx, listVisitorEnquiries, query, []any{channelID, psid}, opt, true)
 }
@@ -123,10 +135,20 @@ func explain(id, status, staff string, err error) error {
 	return nil
 }
 
-// Offer records that a queued or offered enquiry was offered to staff.
+// Offer records that a queued or offered enquiry was offered to staff,
+// replacing any earlier offer. staffIDs must name at least one staff
+// member.
 func (s *Store) Offer(ctx context.Context, id string, staffIDs []string) (*store.Enquiry, error) {
-	if staffIDs == nil {
-		staffIDs = []string{}
+	if id == "" {
+		return nil, store.Invalid("id", "is empty")
+	}
+	if len(staffIDs) == 0 {
+		return nil, store.Invalid("staffIDs", "is empty: an offer names at least one staff member")
+	}
+	for i, staff := range staffIDs {
+		if staff == "" {
+			return nil, store.Invalid(fmt.Sprintf("staffIDs[%d]", i), "is empty")
+		}
 	}
 	e, err := scanEnquiry(s.pool.QueryRow(ctx, s.q(`UPDATE {s}enquiries SET status = 'offered', offered_to = $2,
 		version = version + 1
@@ -218,8 +240,8 @@ func (s *Store) Take(ctx context.Context, id, staffID string, limit int, t time.
 // Transfer moves a taken enquiry from one staff member to another with a
 // conditional UPDATE on the holder.
 func (s *Store) Transfer(ctx context.Context, id, from, to string) (*store.Enquiry, error) {
-	if to == "" {
-		return nil, store.Invalid("to", "is empty")
+	if err := needIDs("id", id, "from", from, "to", to); err != nil {
+		return nil, err
 	}
 	e, err := scanEnquiry(s.pool.QueryRow(ctx, s.q(`UPDATE {s}enquiries SET staff_id = $3, version = version + 1
 	WHERE id = $1 AND status = 'taken' AND staff_id = $2
@@ -238,6 +260,9 @@ func (s *Store) Transfer(ctx context.Context, id, from, to string) (*store.Enqui
 
 // Close closes an open enquiry at t (now when t is zero).
 func (s *Store) Close(ctx context.Context, id string, t time.Time) (*store.Enquiry, error) {
+	if id == "" {
+		return nil, store.Invalid("id", "is empty")
+	}
 	if t.IsZero() {
 		t = s.now()
 	}
@@ -258,6 +283,9 @@ func (s *Store) Close(ctx context.Context, id string, t time.Time) (*store.Enqui
 
 // MarkAwaySent sets AwaySent and reports whether this call set it.
 func (s *Store) MarkAwaySent(ctx context.Context, id string) (bool, error) {
+	if id == "" {
+		return false, store.Invalid("id", "is empty")
+	}
 	tag, err := s.pool.Exec(ctx, s.q(`UPDATE {s}enquiries SET away_sent = true, version = version + 1
 	WHERE id = $1 AND NOT away_sent`), id)
 	if err != nil {
@@ -276,6 +304,9 @@ func (s *Store) MarkAwaySent(ctx context.Context, id string) (bool, error) {
 
 // CountTaken returns how many of a service's enquiries are taken.
 func (s *Store) CountTaken(ctx context.Context, serviceID string) (int, error) {
+	if serviceID == "" {
+		return 0, store.Invalid("serviceID", "is empty")
+	}
 	var n int
 	err := s.pool.QueryRow(ctx, s.q(`SELECT count(*) FROM {s}enquiries WHERE service_id = $1 AND status = 'taken'`),
 		serviceID).Scan(&n)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,7 +19,7 @@ func asStored(m store.Message) store.Message {
 	if !m.CreatedAt.IsZero() {
 		m.CreatedAt = m.CreatedAt.Truncate(time.Microsecond).UTC()
 	}
-	m.Attachments = nilIfEmpty(m.Attachments)
+	m.Attachments = slices.Clone(nilIfEmpty(m.Attachments))
 	return m
 }
 
@@ -27,8 +28,10 @@ func asStored(m store.Message) store.Message {
 var errDuplicateKey = errors.New("sqlstore: duplicate inbound key")
 
 // RecordInbound records an inbound item in one READ COMMITTED transaction
-// of two statements sent together:
+// of three statements sent together:
 //
+//  0. read the channel's service, to refuse an unknown channel
+//     (ErrNotFound) or another service's (ErrInvalid);
 //  1. upsert the visitor (INSERT ... ON CONFLICT DO UPDATE), moving its
 //     last inbound time; the row lock queues concurrent items of one
 //     visitor;
@@ -44,6 +47,8 @@ var errDuplicateKey = errors.New("sqlstore: duplicate inbound key")
 // Duplicate set.
 func (s *Store) RecordInbound(ctx context.Context, in store.Inbound) (store.InboundResult, error) {
 	switch {
+	case in.ServiceID == "":
+		return store.InboundResult{}, store.Invalid("Inbound.ServiceID", "is empty")
 	case in.ChannelID == "":
 		return store.InboundResult{}, store.Invalid("Inbound.ChannelID", "is empty")
 	case in.PSID == "":
@@ -54,8 +59,6 @@ func (s *Store) RecordInbound(ctx context.Context, in store.Inbound) (store.Inbo
 		return store.InboundResult{}, store.Invalid("Inbound.Message.ID", "is empty")
 	case in.Open && in.EnquiryID == "":
 		return store.InboundResult{}, store.Invalid("Inbound.EnquiryID", "is empty (needed to open an enquiry)")
-	case in.Open && in.ServiceID == "":
-		return store.InboundResult{}, store.Invalid("Inbound.ServiceID", "is empty (needed to open an enquiry)")
 	}
 	m := in.Message
 	m.ChannelID, m.PSID = in.ChannelID, in.PSID
@@ -113,6 +116,7 @@ FROM (VALUES (1)) AS one LEFT JOIN e ON true`
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		res = store.InboundResult{}
 		b := &pgx.Batch{}
+		b.Queue(s.q(`SELECT service_id FROM {s}channels WHERE id = $1`), in.ChannelID)
 		b.Queue(s.q(`INSERT INTO {s}visitors AS v (channel_id, psid, first_seen_at, last_inbound_at)
 			VALUES ($1, $2, $3, $4)
 			ON CONFLICT (channel_id, psid) DO UPDATE SET last_inbound_at = GREATEST(v.last_inbound_at, EXCLUDED.last_inbound_at)
@@ -120,6 +124,19 @@ FROM (VALUES (1)) AS one LEFT JOIN e ON true`
 		b.Queue(s.q(enquiryStep+msg), args...)
 		br := tx.SendBatch(ctx, b)
 		defer br.Close()
+		// The statements run one after the other; an error from the first
+		// rolls back what the others wrote.
+		var service string
+		err := br.QueryRow().Scan(&service)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return notFound("channel", in.ChannelID)
+		case err != nil:
+			return err
+		case service != in.ServiceID:
+			return store.Invalid("Inbound.ServiceID", fmt.Sprintf("is %s, but channel %s belongs to service %s",
+				in.ServiceID, in.ChannelID, service))
+		}
 		if err := br.QueryRow().Scan(&res.NewVisitor); err != nil {
 			return err
 		}
@@ -228,6 +245,9 @@ const deliveryRank = `ARRAY['sent', 'delivered', 'read']::text[]`
 // back to an earlier state of sent, delivered, read (a late send result
 // racing a delivery event).
 func (s *Store) SetState(ctx context.Context, messageID string, state store.DeliveryState, mid, errText string) error {
+	if messageID == "" {
+		return store.Invalid("messageID", "is empty")
+	}
 	if state == "" {
 		return store.Invalid("state", "is empty")
 	}
@@ -249,8 +269,8 @@ func (s *Store) SetState(ctx context.Context, messageID string, state store.Deli
 // MessageByMID returns the first message recorded with Facebook's mid on a
 // channel, or ErrNotFound.
 func (s *Store) MessageByMID(ctx context.Context, channelID, mid string) (*store.Message, error) {
-	if mid == "" {
-		return nil, store.Invalid("mid", "is empty")
+	if err := needIDs("channelID", channelID, "mid", mid); err != nil {
+		return nil, err
 	}
 	m, _, err := scanMessage(s.pool.QueryRow(ctx, s.q(`SELECT `+messageCols+` FROM {s}messages
 	WHERE channel_id = $1 AND mid = $2 ORDER BY seq LIMIT 1`), channelID, mid))
@@ -265,6 +285,9 @@ func (s *Store) MessageByMID(ctx context.Context, channelID, mid string) (*store
 // state. Messages pending, uncertain or failed are left alone: a
 // watermark says what Facebook delivered, and those it may never have had.
 func (s *Store) MarkWatermark(ctx context.Context, channelID, psid string, watermark time.Time, state store.DeliveryState) (int, error) {
+	if err := needIDs("channelID", channelID, "psid", psid); err != nil {
+		return 0, err
+	}
 	var from []string
 	switch state {
 	case store.StateDelivered:
@@ -290,6 +313,9 @@ func (s *Store) MarkWatermark(ctx context.Context, channelID, psid string, water
 
 // ListMessages lists an enquiry's messages in the order they were recorded.
 func (s *Store) ListMessages(ctx context.Context, enquiryID string, opt store.ListOptions) (store.Page[store.Message], error) {
+	if enquiryID == "" {
+		return store.Page[store.Message]{}, store.Invalid("enquiryID", "is empty")
+	}
 	limit, err := pageLimit(opt)
 	if err != nil {
 		return store.Page[store.Message]{}, err
@@ -322,6 +348,18 @@ func (s *Store) ListMessages(ctx context.Context, enquiryID string, opt store.Li
 	}
 	if err := rows.Err(); err != nil {
 		return store.Page[store.Message]{}, s.wrap(ctx, "list messages", err)
+	}
+	if len(page.Items) == 0 {
+		// An empty page: of an enquiry with nothing (more) to list, or of
+		// no enquiry at all.
+		var one int
+		err := s.pool.QueryRow(ctx, s.q(`SELECT 1 FROM {s}enquiries WHERE id = $1`), enquiryID).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return store.Page[store.Message]{}, notFound("enquiry", enquiryID)
+		}
+		if err != nil {
+			return store.Page[store.Message]{}, s.wrap(ctx, "list messages", err)
+		}
 	}
 	return page, nil
 }
