@@ -78,23 +78,22 @@ func (d *StaticDirectory) lookup(ids []string) []Staff {
 	return out
 }
 
-// pickRoundRobin chooses for turn n among the eligible staff: the staff are
-// put in a stable order (by id, the same in every process), the turn picks a
-// starting place, and the first one from there who can take more wins. So
-// the rotation stays fair when someone is briefly unavailable.
+// pickRoundRobin chooses for turn n among the staff who can take more, put
+// in a stable order (by id, the same in every process): turn n goes to the
+// (n mod count)th of them. With a counter shared by every process
+// (store.NextTurn) offers go round evenly.
 func pickRoundRobin(staff []Staff, n int64) (Staff, bool) {
-	if len(staff) == 0 {
-		return Staff{}, false
-	}
-	sorted := slices.SortedFunc(slices.Values(staff), func(a, b Staff) int { return cmp.Compare(a.ID, b.ID) })
-	start := int(uint64(n) % uint64(len(sorted)))
-	for i := range sorted {
-		s := sorted[(start+i)%len(sorted)]
+	var ready []Staff
+	for _, s := range staff {
 		if s.CanTakeMore() {
-			return s, true
+			ready = append(ready, s)
 		}
 	}
-	return Staff{}, false
+	if len(ready) == 0 {
+		return Staff{}, false
+	}
+	slices.SortFunc(ready, func(a, b Staff) int { return cmp.Compare(a.ID, b.ID) })
+	return ready[int(uint64(n)%uint64(len(ready)))], true
 }
 
 // leastBusy returns the staff members who can take more with the lowest load

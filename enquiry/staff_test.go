@@ -41,15 +41,19 @@ func TestPickRoundRobinIsFairAndSkipsTheBusy(t *testing.T) {
 	assert.Equal(t, []string{"alice", "bob", "carol", "alice", "bob", "carol"}, got, "turns go round in id order whatever the directory's order")
 
 	staff[2].Available = false // bob
-	p, ok := pickRoundRobin(staff, 1)
-	require.True(t, ok)
-	assert.Equal(t, "carol", p.ID, "bob's turn passes to the next one")
+	got = nil
+	for n := range int64(4) {
+		p, ok := pickRoundRobin(staff, n)
+		require.True(t, ok)
+		got = append(got, p.ID)
+	}
+	assert.Equal(t, []string{"alice", "carol", "alice", "carol"}, got, "turns go round those who can take more")
 
-	_, ok = pickRoundRobin([]Staff{{ID: "x"}}, 0)
+	_, ok := pickRoundRobin([]Staff{{ID: "x"}}, 0)
 	assert.False(t, ok)
 	_, ok = pickRoundRobin(nil, 0)
 	assert.False(t, ok)
-	p, ok = pickRoundRobin(staff, -1) // a counter that wrapped around
+	p, ok := pickRoundRobin(staff, -1) // a counter that wrapped around
 	assert.True(t, ok)
 	assert.NotEmpty(t, p.ID)
 }
