@@ -190,7 +190,9 @@ func parseError(status int, header http.Header, body []byte, secrets ...string) 
 		e.TraceID = g.Error.TraceID
 		e.IsTransient = g.Error.IsTransient
 	} else {
-		e.Message = plainText(body)
+		if err != nil { // not JSON: keep the start of the text
+			e.Message = plainText(body)
+		}
 		if e.Message == "" {
 			e.Message = http.StatusText(status)
 		}
