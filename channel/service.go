@@ -90,28 +90,30 @@ type Config struct {
 // It is safe for concurrent use; all its state but the running self-tests
 // is in the Store, so any number of processes may share one store.
 type Service struct {
-	store       Store
-	graph       *messenger.Client
-	appID       string
-	appSecret   string
-	oauth       oauth2.Config
-	stateKey    []byte
-	stateTTL    time.Duration
-	statusURL   *url.URL
-	services    func(ctx context.Context) ([]string, error)
-	lang        autoreply.Language
-	httpClient  *http.Client
-	notifier    Notifier
-	log         *slog.Logger
-	now         func() time.Time
-	newID       func() string
-	echoes      echoWaiters
+	store      Store
+	graph      *messenger.Client
+	appID      string
+	appSecret  string
+	oauth      oauth2.Config
+	stateKey   []byte
+	stateTTL   time.Duration
+	statusURL  *url.URL
+	services   func(ctx context.Context) ([]string, error)
+	lang       autoreply.Language
+	httpClient *http.Client
+	notifier   Notifier
+	log        *slog.Logger
+	now        func() time.Time
+	newID      func() string
+	echoes     echoWaiters
 }
 
 // New validates cfg and returns a Service.
 func New(cfg Config) (*Service, error) {
 	var errs []error
-	bad := func(field, problem string) { errs = append(errs, &ValidationError{Field: "channel.Config." + field, Problem: problem}) }
+	bad := func(field, problem string) {
+		errs = append(errs, &ValidationError{Field: "channel.Config." + field, Problem: problem})
+	}
 	if cfg.Store == nil {
 		bad("Store", "is required")
 	}
