@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/pagedesk/pagedesk/channel"
 	"github.com/pagedesk/pagedesk/messenger"
 	"github.com/pagedesk/pagedesk/store"
 )
@@ -22,6 +23,8 @@ type Channels interface {
 	// running self-test (CONN-8) sees its test message come back.
 	ObserveEcho(ev messenger.Event)
 }
+
+var _ Channels = (*channel.Service)(nil)
 
 // page returns the Graph handle for a channel's Page.
 func (s *Service) page(ch *store.Channel) *messenger.Page {

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pagedesk/pagedesk/autoreply"
+	"github.com/pagedesk/pagedesk/channel"
 	"github.com/pagedesk/pagedesk/enquiry"
 	"github.com/pagedesk/pagedesk/messenger"
 	"github.com/pagedesk/pagedesk/messenger/messengertest"
@@ -51,6 +52,7 @@ var flows = []struct {
 	{"ProfileFetchedOnce", testProfile},
 	{"DispatchModes", testDispatchModes},
 	{"TransferAndView", testTransferAndView},
+	{"ThroughChannelService", testThroughChannelService},
 }
 
 func TestFlowsMemstore(t *testing.T) {
@@ -947,4 +949,38 @@ func testTransferAndView(t *testing.T, newStore newStoreFunc) {
 	_, err = e.svc.View(e.ctx, "nope")
 	assert.ErrorIs(t, err, enquiry.ErrNotFound)
 	assert.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func testThroughChannelService(t *testing.T, newStore newStoreFunc) {
+	e := newEnv(t, newStore, options{channels: true})
+	e.say("psid-1", "hello")
+	id := e.take("psid-1", "alice").ID
+
+	// CONN-8: the self-test's echo comes back through the webhook into the
+	// enquiry service, which hands it to package channel.
+	e.fb.OnSend(func(m messengertest.SentMessage) {
+		if m.Text == channel.SelfTestText {
+			code := e.post(e.delivery().Echo(pageID, m.RecipientID, m.Text, messengertest.AppID, m.Metadata).MID(m.MessageID))
+			assert.Equal(t, http.StatusOK, code)
+		}
+	})
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	res, err := e.channels.SelfTest(ctx, serviceID, channelID, "psid-1")
+	require.NoError(t, err)
+	assert.NotEmpty(t, res.MessageID)
+	assert.Len(t, e.messages(id), 3, "the self-test's echo is a Page message on the transcript")
+
+	// CONN-7 through package channel.
+	e.fb.FailNext(1, messengertest.GraphError{HTTPStatus: 401, Code: 190, Message: "Error validating access token"})
+	_, err = e.svc.Reply(e.ctx, id, "alice", "hi")
+	assert.ErrorIs(t, err, enquiry.ErrChannelDisconnected)
+	ch, err := e.store.Channel(e.ctx, channelID)
+	require.NoError(t, err)
+	assert.Equal(t, store.ChannelDisconnected, ch.Status)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	require.Len(t, e.channelNotices, 1)
+	assert.Equal(t, channel.NoticeDisconnected, e.channelNotices[0].Kind, "package channel told the host")
+	assert.Len(t, e.notices.of(enquiry.NoticeChannelDisconnected), 1)
 }

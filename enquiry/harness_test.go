@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pagedesk/pagedesk/autoreply"
+	"github.com/pagedesk/pagedesk/channel"
 	"github.com/pagedesk/pagedesk/enquiry"
 	"github.com/pagedesk/pagedesk/messenger"
 	"github.com/pagedesk/pagedesk/messenger/messengertest"
@@ -197,6 +198,10 @@ type env struct {
 	notices *notices
 	ch      *store.Channel
 	ids     atomic.Int64
+
+	channels       *channel.Service // when options.channels
+	channelNotices []channel.Notice
+	mu             sync.Mutex
 }
 
 // options adjust an env before its service is made.
@@ -204,6 +209,8 @@ type options struct {
 	channel    func(*store.Channel)
 	maxServing int
 	wrap       func(store.Store) store.Store
+	// channels: disconnect and observe echoes through a real channel.Service.
+	channels bool
 }
 
 func newEnv(t testing.TB, newStore newStoreFunc, opt options) *env {
@@ -246,8 +253,24 @@ func newEnv(t testing.TB, newStore newStoreFunc, opt options) *env {
 	if opt.wrap != nil {
 		st = opt.wrap(st)
 	}
+	var channels enquiry.Channels
+	if opt.channels {
+		cs, err := channel.New(channel.Config{
+			Store: e.store, Graph: e.fb.Client(t), AppID: e.fb.AppID, AppSecret: e.fb.AppSecret,
+			RedirectURL: "https://pagedesk.test/callback", DeletionStatusURL: "https://pagedesk.test/deletion",
+			Now: e.clock.Now,
+			Notifier: channel.NotifierFunc(func(_ context.Context, n channel.Notice) {
+				e.mu.Lock()
+				defer e.mu.Unlock()
+				e.channelNotices = append(e.channelNotices, n)
+			}),
+		})
+		require.NoError(t, err)
+		e.channels, channels = cs, cs
+	}
 	svc, err := enquiry.New(enquiry.Config{
 		Store:      st,
+		Channels:   channels,
 		Graph:      e.fb.Client(t),
 		Staff:      e.staff,
 		Notifier:   e.notices,
