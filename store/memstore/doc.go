@@ -5,8 +5,10 @@
 // every promise of package store holds, races included; the store starts
 // no goroutines. Records are copied in and out, slices included, so
 // nothing a caller holds aliases stored state. Nothing is ever evicted:
-// memory grows with the history (about 4.5 KB per enquiry of ten short
-// messages; see BenchmarkMemory).
+// memory grows with the history, about 8 KB per enquiry of ten messages
+// with realistic ids, keys and texts, of which about 5.5 KB is the store's
+// own (see BenchmarkMemory). Recording an inbound message takes about
+// 1.4 µs and one allocation (BenchmarkRecordInbound).
 //
 // Lookups by id, RecordInbound, Take and the other writes take time
 // independent of the store's size; a page of a list takes time in
