@@ -43,12 +43,20 @@ var decodeOptions = []jsontext.Options{
 // It does not check the signature: call [VerifySignature] on the same bytes
 // first. The events do not share memory with body.
 //
-// Parsing is lenient about shapes (a field of an unexpected type is left
-// empty, an item of an unknown type becomes a [KindUnknown] event, numbers
-// out of range leave the time zero) and strict about syntax: a body that is
-// not one complete JSON object fails with [ErrMalformedBody]. A body whose
-// object is not "page" fails with [ErrUnsupportedObject]. An entry with no
-// messaging or standby items adds no events; a delivery can have none.
+// Parsing is strict about syntax: a body that is not one complete JSON
+// object fails with [ErrMalformedBody]. It is lenient about everything else,
+// because the body was signed by Facebook and refusing it would only make
+// Facebook redeliver it until it gives up, losing every event in it:
+//   - a duplicate member name keeps its last value;
+//   - invalid UTF-8 in a string becomes U+FFFD (Raw keeps the exact bytes);
+//   - a field of an unexpected type is left empty, ids sent as numbers keep
+//     their digits, and a time beyond int64 milliseconds is left zero;
+//   - an item of a type this package does not know becomes a [KindUnknown]
+//     event with its Raw JSON.
+//
+// A body whose object is not "page" fails with [ErrUnsupportedObject]. An
+// entry with no messaging or standby items adds no events, so a delivery
+// can have none.
 func ParseWebhook(body []byte) ([]Event, error) {
 	return parseWebhook(bytes.Clone(body))
 }

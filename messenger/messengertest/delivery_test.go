@@ -122,6 +122,29 @@ func TestDeliveryRedelivery(t *testing.T) {
 	assert.NoError(t, messenger.VerifySignature(d.Body(), d.Signature(), secret))
 }
 
+func TestDeliveryBatchOf1000(t *testing.T) {
+	t.Parallel()
+	d := messengertest.Delivery(secret)
+	for i := range 1000 {
+		pageID := []string{page, page2}[i/500] // two entries, as Facebook groups a batch by Page
+		d.Text(pageID, fmt.Sprint(3000+i%50), fmt.Sprint("message ", i))
+	}
+	wh, c := newWebhook(t)
+	w := httptest.NewRecorder()
+	wh.ServeHTTP(w, d.Request("/webhook"))
+	require.Equal(t, http.StatusOK, w.Code)
+	require.Len(t, c.events, 1, "one delivery, one call")
+	events := c.events[0]
+	require.Len(t, events, 1000)
+	keys := map[string]bool{}
+	for i, e := range events {
+		assert.Equal(t, fmt.Sprint("message ", i), e.Message.Text)
+		keys[e.Key()] = true
+	}
+	assert.Len(t, keys, 1000)
+	assert.Equal(t, page2, events[999].PageID)
+}
+
 func TestDeliveryRefusals(t *testing.T) {
 	t.Parallel()
 	wh, c := newWebhook(t)
