@@ -1,0 +1,225 @@
+package messenger_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/oauth2"
+
+	"github.com/pagedesk/pagedesk/messenger"
+	"github.com/pagedesk/pagedesk/messenger/messengertest"
+)
+
+const (
+	userID    = "7001"
+	userToken = "EAAUserLongLivedToken0001"
+	authCode  = "oauth-code-1"
+)
+
+func newAdmin(t *testing.T, pages int) (*messengertest.Server, *messenger.Client) {
+	t.Helper()
+	srv := messengertest.NewServer(t)
+	u := messengertest.User{ID: userID, Name: "Admin", Token: userToken, Code: authCode,
+		Permissions: map[string]string{"pages_messaging": "granted", "pages_show_list": "granted",
+			"pages_read_engagement": "declined", "pages_manage_metadata": "granted"}}
+	for i := range pages {
+		id := "p" + string(rune('a'+i))
+		u.Pages = append(u.Pages, messenger.Account{ID: id, Name: "Page " + id, Category: "Shopping",
+			AccessToken: "EAAPage-" + id + "-token", Tasks: []string{"MANAGE", "MESSAGING"}})
+	}
+	srv.AddUser(u)
+	return srv, srv.Client(t)
+}
+
+func TestOAuthFlowToLongLivedToken(t *testing.T) {
+	t.Parallel()
+	srv, c := newAdmin(t, 1)
+	ep := c.OAuth2Endpoint()
+	assert.Equal(t, srv.URL+"/v25.0/dialog/oauth", ep.AuthURL)
+	assert.Equal(t, srv.URL+"/v25.0/oauth/access_token", ep.TokenURL)
+
+	conf := oauth2.Config{ClientID: srv.AppID, ClientSecret: srv.AppSecret, Endpoint: ep,
+		RedirectURL: "https://desk.example/callback", Scopes: []string{"pages_messaging", "pages_show_list"}}
+	login, err := url.Parse(conf.AuthCodeURL("state-1"))
+	require.NoError(t, err)
+	assert.Equal(t, "pages_messaging pages_show_list", login.Query().Get("scope"))
+
+	ctx := context.Background()
+	short, err := conf.Exchange(ctx, authCode)
+	require.NoError(t, err)
+	assert.Equal(t, "short-"+userToken, short.AccessToken)
+	_, err = conf.Exchange(ctx, authCode)
+	assert.Error(t, err, "a code is used once")
+
+	long, err := c.ExchangeLongLived(ctx, short.AccessToken)
+	require.NoError(t, err)
+	assert.Equal(t, userToken, long.AccessToken)
+	assert.WithinDuration(t, time.Now().Add(5183944*time.Second), long.Expiry, time.Hour)
+
+	last := srv.Requests()[len(srv.Requests())-1]
+	assert.Equal(t, "POST", last.Method)
+	assert.Empty(t, last.Query.Get("fb_exchange_token"), "the token travels in the body")
+	assert.Empty(t, last.Query.Get("client_secret"), "the secret travels in the body")
+
+	_, err = c.ExchangeLongLived(ctx, "EAAnotAToken000")
+	require.ErrorIs(t, err, messenger.ErrInvalidToken)
+	assert.NotContains(t, err.Error(), "EAAnotAToken000")
+	assert.NotContains(t, err.Error(), srv.AppSecret)
+}
+
+func TestDefaultOAuth2Endpoint(t *testing.T) {
+	t.Parallel()
+	c, err := messenger.New(messenger.Config{})
+	require.NoError(t, err)
+	assert.Equal(t, oauth2.Endpoint{AuthURL: "https://www.facebook.com/v25.0/dialog/oauth",
+		TokenURL: "https://graph.facebook.com/v25.0/oauth/access_token", AuthStyle: oauth2.AuthStyleInParams}, c.OAuth2Endpoint())
+	_, err = c.ExchangeLongLived(context.Background(), "x")
+	assert.ErrorContains(t, err, "needs Config.AppID and Config.AppSecret")
+	_, err = c.DebugToken(context.Background(), "x")
+	assert.ErrorContains(t, err, "needs Config.AppID and Config.AppSecret")
+}
+
+func TestAccountsPaginates(t *testing.T) {
+	t.Parallel()
+	srv, c := newAdmin(t, 5)
+	srv.SetPageSize(2)
+	user := c.User(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: userToken}))
+	var ids []string
+	for a, err := range user.Accounts(context.Background()) {
+		require.NoError(t, err)
+		ids = append(ids, a.ID)
+		assert.Equal(t, "EAAPage-"+a.ID+"-token", a.AccessToken)
+		assert.Equal(t, []string{"MANAGE", "MESSAGING"}, a.Tasks)
+		assert.Equal(t, "Shopping", a.Category)
+	}
+	assert.Equal(t, []string{"pa", "pb", "pc", "pd", "pe"}, ids)
+	reqs := srv.Requests()
+	require.Len(t, reqs, 3, "three pages of two")
+	for _, r := range reqs {
+		assert.Empty(t, r.Query.Get("access_token"), "the next URL, which holds the token, is never followed as is")
+	}
+	assert.NotEmpty(t, reqs[1].Query.Get("after"))
+}
+
+func TestAccountsStopEarly(t *testing.T) {
+	t.Parallel()
+	srv, c := newAdmin(t, 5)
+	srv.SetPageSize(2)
+	user := c.User(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: userToken}))
+	for a, err := range user.Accounts(context.Background()) {
+		require.NoError(t, err)
+		if a.ID == "pb" {
+			break
+		}
+	}
+	assert.Len(t, srv.Requests(), 1, "no page fetched after the caller stopped")
+}
+
+func TestAccountsError(t *testing.T) {
+	t.Parallel()
+	srv, c := newAdmin(t, 1)
+	srv.RevokeUserToken(userID)
+	user := c.User(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: userToken}))
+	n := 0
+	for _, err := range user.Accounts(context.Background()) {
+		n++
+		require.ErrorIs(t, err, messenger.ErrInvalidToken)
+		assert.NotContains(t, err.Error(), userToken)
+	}
+	assert.Equal(t, 1, n)
+}
+
+func TestPermissions(t *testing.T) {
+	t.Parallel()
+	srv, c := newAdmin(t, 0)
+	user := c.User(oauth2.StaticTokenSource(&oauth2.Token{AccessToken: userToken}))
+	perms, err := user.Permissions(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []messenger.Permission{
+		{Name: "pages_manage_metadata", Status: "granted"},
+		{Name: "pages_messaging", Status: "granted"},
+		{Name: "pages_read_engagement", Status: "declined"},
+		{Name: "pages_show_list", Status: "granted"},
+	}, perms)
+	srv.SetPermission(userID, "pages_messaging", "expired")
+	perms, err = user.Permissions(context.Background())
+	require.NoError(t, err)
+	assert.Contains(t, perms, messenger.Permission{Name: "pages_messaging", Status: "expired"})
+}
+
+func TestDebugToken(t *testing.T) {
+	t.Parallel()
+	srv, c := newAdmin(t, 1)
+	ctx := context.Background()
+
+	info, err := c.DebugToken(ctx, "EAAPage-pa-token")
+	require.NoError(t, err)
+	assert.True(t, info.Valid)
+	assert.Equal(t, "PAGE", info.Type)
+	assert.Equal(t, "pa", info.ProfileID)
+	assert.Equal(t, userID, info.UserID)
+	assert.Equal(t, srv.AppID, info.AppID)
+	assert.Equal(t, []string{"pages_manage_metadata", "pages_messaging", "pages_show_list"}, info.Scopes)
+	assert.True(t, info.ExpiresAt.IsZero(), "page tokens from long-lived user tokens do not expire")
+
+	srv.RevokePageToken("pa")
+	info, err = c.DebugToken(ctx, "EAAPage-pa-token")
+	require.NoError(t, err)
+	assert.False(t, info.Valid)
+	assert.Equal(t, 190, info.ErrorCode)
+	assert.Equal(t, 460, info.ErrorSubcode)
+
+	info, err = c.DebugToken(ctx, userToken)
+	require.NoError(t, err)
+	assert.Equal(t, "USER", info.Type)
+	assert.Equal(t, userID, info.ProfileID)
+	assert.False(t, info.ExpiresAt.IsZero())
+
+	info, err = c.DebugToken(ctx, "garbage-token-value")
+	require.NoError(t, err)
+	assert.False(t, info.Valid)
+	assert.Equal(t, 190, info.ErrorCode)
+
+	srv.SetDebugToken("custom-token-value", messenger.TokenInfo{Valid: true, Type: "PAGE", ProfileID: "42", Scopes: []string{"pages_messaging"}})
+	info, err = c.DebugToken(ctx, "custom-token-value")
+	require.NoError(t, err)
+	assert.Equal(t, "42", info.ProfileID)
+	assert.Equal(t, []string{"pages_messaging"}, info.Scopes)
+
+	for _, r := range srv.Requests() {
+		if strings.HasSuffix(r.Path, "/debug_token") {
+			assert.Equal(t, srv.AppID+"|"+srv.AppSecret, r.Token, "debug_token uses the app token")
+			assert.Empty(t, r.Query.Get("access_token"), "the app token is not in the URL")
+		}
+	}
+}
+
+func TestSubscriptions(t *testing.T) {
+	t.Parallel()
+	srv, c := newAdmin(t, 1)
+	ctx := context.Background()
+	page := c.Page("pa", oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "EAAPage-pa-token"}))
+	subs, err := page.Subscriptions(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, subs)
+
+	require.NoError(t, page.Subscribe(ctx, []string{"messages", "messaging_postbacks", "message_echoes"}))
+	assert.Equal(t, []string{"messages", "messaging_postbacks", "message_echoes"}, srv.Subscribed("pa"))
+	subs, err = page.Subscriptions(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []messenger.AppSubscription{{AppID: srv.AppID, Fields: []string{"messages", "messaging_postbacks", "message_echoes"}}}, subs)
+
+	require.NoError(t, page.Unsubscribe(ctx))
+	assert.Nil(t, srv.Subscribed("pa"))
+	subs, err = page.Subscriptions(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, subs)
+
+	srv.RevokePageToken("pa")
+	assert.ErrorIs(t, page.Subscribe(ctx, []string{"messages"}), messenger.ErrInvalidToken)
+}
