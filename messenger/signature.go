@@ -32,7 +32,7 @@ func VerifySignature(body []byte, header, appSecret string) error {
 	if err != nil {
 		return err
 	}
-	return checkSignature(hmac.New(sha256.New, []byte(appSecret)), body, &want)
+	return newKeyedMAC([]byte(appSecret)).check(body, &want)
 }
 
 // parseSignature decodes "sha256=<64 lowercase hex>" strictly: Facebook
@@ -70,13 +70,22 @@ func lowerHex(c byte) (byte, bool) {
 	return 0, false
 }
 
-// checkSignature compares HMAC(body) with want in constant time; mac is
-// keyed with the app secret and reset here.
-func checkSignature(mac hash.Hash, body []byte, want *[sha256.Size]byte) error {
-	mac.Reset()
-	mac.Write(body)
-	var sum [sha256.Size]byte
-	if !hmac.Equal(mac.Sum(sum[:0]), want[:]) {
+// keyedMAC is an HMAC-SHA256 keyed with the app secret and room for its
+// sum, pooled by the webhook so that a delivery allocates neither.
+type keyedMAC struct {
+	mac hash.Hash
+	sum [sha256.Size]byte
+}
+
+func newKeyedMAC(secret []byte) *keyedMAC {
+	return &keyedMAC{mac: hmac.New(sha256.New, secret)}
+}
+
+// check compares HMAC(body) with want in constant time.
+func (k *keyedMAC) check(body []byte, want *[sha256.Size]byte) error {
+	k.mac.Reset()
+	k.mac.Write(body)
+	if !hmac.Equal(k.mac.Sum(k.sum[:0]), want[:]) {
 		return fmt.Errorf("%w: the signature does not match the body", ErrBadSignature)
 	}
 	return nil

@@ -3,12 +3,10 @@ package messenger
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"log/slog"
 	"net/http"
@@ -227,7 +225,7 @@ type verifier struct {
 	secret  []byte
 	maxBody int64
 	log     *slog.Logger
-	macs    sync.Pool // of hash.Hash keyed with secret
+	macs    sync.Pool // of *keyedMAC
 	bufs    sync.Pool // of *bytes.Buffer, for bodies without Content-Length
 }
 
@@ -239,7 +237,7 @@ func newVerifier(appSecret string, maxBody int64, log *slog.Logger) *verifier {
 		log = slog.New(slog.DiscardHandler)
 	}
 	v := &verifier{secret: []byte(appSecret), maxBody: maxBody, log: log}
-	v.macs.New = func() any { return hmac.New(sha256.New, v.secret) }
+	v.macs.New = func() any { return newKeyedMAC(v.secret) }
 	v.bufs.New = func() any { return new(bytes.Buffer) }
 	return v
 }
@@ -288,9 +286,9 @@ func (v *verifier) check(body []byte, header string) error {
 	if err != nil {
 		return err
 	}
-	mac := v.macs.Get().(hash.Hash)
+	mac := v.macs.Get().(*keyedMAC)
 	defer v.macs.Put(mac)
-	return checkSignature(mac, body, &want)
+	return mac.check(body, &want)
 }
 
 // read reads the whole body under http.MaxBytesReader. The result is owned
