@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -163,6 +164,18 @@ func redactRetrieve(err error) error {
 		msg := re.ErrorDescription
 		if msg == "" {
 			msg = re.ErrorCode
+		}
+		if msg == "" {
+			// Facebook answers with a Graph API error body.
+			var body struct {
+				Error struct {
+					Message string `json:"message"`
+					Code    int    `json:"code"`
+				} `json:"error"`
+			}
+			if json.Unmarshal(re.Body, &body) == nil && body.Error.Message != "" {
+				msg = fmt.Sprintf("%s (code %d)", body.Error.Message, body.Error.Code)
+			}
 		}
 		status := 0
 		if re.Response != nil {

@@ -173,6 +173,9 @@ func New(cfg Config) (*Service, error) {
 		m.Write([]byte("pagedesk/channel: state and confirmation codes"))
 		s.stateKey = m.Sum(nil)
 	}
+	if s.lang == "" {
+		s.lang = autoreply.English
+	}
 	if s.stateTTL == 0 {
 		s.stateTTL = DefaultStateTTL
 	}
