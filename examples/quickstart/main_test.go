@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pagedesk/pagedesk/messenger/messengertest"
+)
+
+var required = []string{"PAGEDESK_APP_ID", "PAGEDESK_APP_SECRET", "PAGEDESK_VERIFY_TOKEN", "PAGEDESK_PAGE_ID", "PAGEDESK_PAGE_TOKEN"}
+
+func fakeEnv(fake *messengertest.Server) map[string]string {
+	return map[string]string{
+		"PAGEDESK_APP_ID":       fake.AppID,
+		"PAGEDESK_APP_SECRET":   fake.AppSecret,
+		"PAGEDESK_VERIFY_TOKEN": "verify-me",
+		"PAGEDESK_PAGE_ID":      "1001",
+		"PAGEDESK_PAGE_TOKEN":   "page-token",
+		"PAGEDESK_GRAPH_URL":    fake.URL,
+	}
+}
+
+func TestMissingVariableIsNamed(t *testing.T) {
+	t.Parallel()
+	fake := messengertest.NewServer(t)
+	for _, missing := range required {
+		t.Run(missing, func(t *testing.T) {
+			t.Parallel()
+			env := fakeEnv(fake)
+			delete(env, missing)
+			_, err := newHandler(t.Context(), func(k string) string { return env[k] })
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), missing)
+		})
+	}
+}
+
+func TestWebhookToReply(t *testing.T) {
+	t.Parallel()
+	fake := messengertest.NewServer(t)
+	fake.AddPage("1001", "My Page", "page-token")
+	env := fakeEnv(fake)
+	h, err := newHandler(t.Context(), func(k string) string { return env[k] })
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+
+	// Facebook's handshake.
+	res, err := http.Get(srv.URL + "/webhook?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=42")
+	require.NoError(t, err)
+	body := readAll(t, res)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, "42", body)
+
+	// A visitor writes: an enquiry opens and the welcome goes out.
+	res, err = http.DefaultClient.Do(messengertest.Delivery(fake.AppSecret).Text("1001", "psid-1", "hello").Request(srv.URL + "/webhook"))
+	require.NoError(t, err)
+	readAll(t, res)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	sent := fake.Sent("1001")
+	require.Len(t, sent, 1, "the welcome auto-reply")
+	assert.Equal(t, "psid-1", sent[0].RecipientID)
+
+	res, err = http.Get(srv.URL + "/enquiries")
+	require.NoError(t, err)
+	line := strings.Fields(readAll(t, res))
+	require.Len(t, line, 3, "one open enquiry: id status psid")
+	assert.Equal(t, "psid-1", line[2])
+	id := line[0]
+
+	// Staff reply; then a reply over 2,000 characters is refused (RULE-1).
+	res = post(t, srv.URL+"/reply?enquiry="+id, "Hi! How can we help?")
+	readAll(t, res)
+	require.Equal(t, http.StatusNoContent, res.StatusCode)
+	sent = fake.Sent("1001")
+	require.Len(t, sent, 2)
+	assert.Equal(t, "Hi! How can we help?", sent[1].Text)
+
+	res = post(t, srv.URL+"/reply?enquiry="+id, strings.Repeat("字", 2001))
+	msg := readAll(t, res)
+	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	assert.Contains(t, msg, "2001 characters")
+	assert.Len(t, fake.Sent("1001"), 2, "nothing more reached Facebook")
+}
+
+// TestREADMEShowsThisFile keeps the README's quickstart identical to this
+// compiled program, so the README cannot drift from the API.
+func TestREADMEShowsThisFile(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	src, err := os.ReadFile("main.go")
+	require.NoError(t, err)
+	if !strings.Contains(string(readme), "```go\n"+string(src)+"```\n") {
+		t.Error("README.md must show examples/quickstart/main.go verbatim, in a ```go block")
+	}
+}
+
+func post(t *testing.T, url, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, url, strings.NewReader(body))
+	require.NoError(t, err)
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	return res
+}
+
+func readAll(t *testing.T, res *http.Response) string {
+	t.Helper()
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return string(b)
+}
