@@ -30,6 +30,9 @@ func pages[T any](t *testing.T, f *fixture, limit int, id func(T) string, list f
 	for range 1000 {
 		p, err := list(f.ctx, opt)
 		require.NoError(t, err)
+		if opt.After != "" {
+			require.NotEmpty(t, p.Items, "page size %d: a Next led to an empty page; Next must be empty when nothing follows", limit)
+		}
 		out = append(out, ids(p.Items, id)...)
 		if p.Next == "" {
 			return out

@@ -120,6 +120,20 @@ func testMessageByMID(t *testing.T, f *fixture) {
 	got, err = f.s.MessageByMID(f.ctx, a.ID, echo.Message.MID)
 	require.NoError(t, err)
 	assert.Equal(t, out.ID, got.ID, "the first recorded of two messages with one mid")
+
+	// And the other way round: a later message given an earlier one's mid.
+	late := f.outbound(e, 30)
+	require.NoError(t, f.s.AppendOutbound(f.ctx, late))
+	require.NoError(t, f.s.SetState(f.ctx, late.ID, store.StateSent, r.Message.MID, ""))
+	got, err = f.s.MessageByMID(f.ctx, a.ID, r.Message.MID)
+	require.NoError(t, err)
+	assert.Equal(t, r.Message.ID, got.ID, "a later message does not take the mid over")
+
+	// A message given a new mid gives up the old one, to the next holder.
+	require.NoError(t, f.s.SetState(f.ctx, out.ID, store.StateSent, f.id("mid"), ""))
+	got, err = f.s.MessageByMID(f.ctx, a.ID, echo.Message.MID)
+	require.NoError(t, err)
+	assert.Equal(t, echo.Message.ID, got.ID, "the next holder of a mid given up")
 }
 
 func testMarkWatermark(t *testing.T, f *fixture) {
