@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"iter"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/google/go-querystring/query"
@@ -285,7 +284,7 @@ func (c *Client) DebugToken(ctx context.Context, token string) (TokenInfo, error
 	info := TokenInfo{
 		Valid: d.IsValid, AppID: d.AppID, Type: d.Type, ProfileID: d.ProfileID, UserID: d.UserID,
 		Scopes: d.Scopes, ErrorCode: d.Error.Code, ErrorSubcode: d.Error.Subcode,
-		ErrorMessage: strings.ReplaceAll(d.Error.Message, token, "[redacted]"),
+		ErrorMessage: redact(d.Error.Message, token),
 	}
 	if info.ProfileID == "" {
 		info.ProfileID = d.UserID
