@@ -235,10 +235,10 @@ type Message struct {
 type ListOptions struct {
 	// After is the cursor returned as Page.Next by the previous call; empty
 	// for the first page. Cursors are opaque and belong to the list that
-	// returned them. A cursor names the last item returned, so a list read
-	// page by page never repeats an item nor skips one that existed when
-	// the first page was read, whatever is recorded in between. A
-	// malformed cursor gets ErrInvalid.
+	// returned them. A cursor names the last item returned (not an
+	// offset), so a list read page by page while records are added or
+	// changed never repeats an item, nor skips one that stayed in the list
+	// throughout. A malformed cursor gets ErrInvalid.
 	After string
 	// Limit is the most items to return; 0 means the store's default (50),
 	// and stores may cap it (at least 100 must be allowed). A negative
@@ -246,9 +246,13 @@ type ListOptions struct {
 	Limit int
 }
 
-// Page is one page of a list. Next is set exactly when more items followed
-// the page at the time of the call, so it is empty on the last page; a page
-// with a Next holds the full Limit.
+// Page is one page of a list. Where a list's order is by a time and then
+// an ID, IDs are compared byte by byte (as Go compares strings; in SQL,
+// COLLATE "C"), whatever the database's locale.
+//
+// Next is set exactly when more items followed the page at the time of the
+// call, so it is empty on the last page; a page with a Next is full (Limit
+// items, or the store's default or cap).
 type Page[T any] struct {
 	Items []T
 	Next  string
