@@ -364,16 +364,30 @@ func (s *Service) ObserveEcho(ev messenger.Event) {
 }
 
 // echoWaiters are the self-tests waiting for their echo, by metadata and,
-// once the send returned, by mid.
+// once the send returned, by mid. While any self-test runs, the mids of
+// echoes that matched none are remembered (a few), for an echo without
+// metadata that arrives before its send returned.
 type echoWaiters struct {
 	mu      sync.Mutex
-	waiters map[string]*echoWaiter // key: "md:"+metadata or "mid:"+mid
+	waiters map[string]*echoWaiter // key: "md:"+metadata or "mid:"+page+"/"+mid
+	recent  map[string]bool        // "page/mid" of unmatched echoes
+	order   []string               // recent, oldest first
 }
+
+// maxRecentEchoes bounds what is remembered of unmatched echoes.
+const maxRecentEchoes = 256
 
 type echoWaiter struct {
 	pageID, md, mid string
 	done            chan struct{}
 	closed          bool
+}
+
+func (w *echoWaiter) finish() {
+	if !w.closed {
+		w.closed = true
+		close(w.done)
+	}
 }
 
 func (e *echoWaiters) add(pageID, md string) *echoWaiter {
@@ -388,34 +402,56 @@ func (e *echoWaiters) setMID(w *echoWaiter, mid string) {
 	if mid == "" {
 		return
 	}
+	key := w.pageID + "/" + mid
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	w.mid = mid
-	e.waiters["mid:"+mid] = w
-	e.mu.Unlock()
+	if e.recent[key] {
+		w.finish()
+		return
+	}
+	e.waiters["mid:"+key] = w
 }
 
 func (e *echoWaiters) remove(w *echoWaiter) {
 	e.mu.Lock()
+	defer e.mu.Unlock()
 	delete(e.waiters, "md:"+w.md)
 	if w.mid != "" {
-		delete(e.waiters, "mid:"+w.mid)
+		delete(e.waiters, "mid:"+w.pageID+"/"+w.mid)
 	}
-	e.mu.Unlock()
+	if len(e.waiters) == 0 {
+		e.recent, e.order = nil, nil
+	}
 }
 
 func (e *echoWaiters) observe(pageID, md, mid string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	w := e.waiters["md:"+md]
-	if w == nil || md == "" {
-		w = e.waiters["mid:"+mid]
-		if mid == "" {
-			w = nil
-		}
-	}
-	if w == nil || w.closed || (pageID != "" && w.pageID != pageID) {
+	if len(e.waiters) == 0 {
 		return
 	}
-	w.closed = true
-	close(w.done)
+	if w := e.waiters["md:"+md]; md != "" && w != nil && (pageID == "" || w.pageID == pageID) {
+		w.finish()
+		return
+	}
+	if mid == "" {
+		return
+	}
+	key := pageID + "/" + mid
+	if w := e.waiters["mid:"+key]; w != nil {
+		w.finish()
+		return
+	}
+	if e.recent == nil {
+		e.recent = map[string]bool{}
+	}
+	if !e.recent[key] {
+		e.recent[key] = true
+		e.order = append(e.order, key)
+		if len(e.order) > maxRecentEchoes {
+			delete(e.recent, e.order[0])
+			e.order = e.order[1:]
+		}
+	}
 }

@@ -2,6 +2,7 @@ package channel_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -87,8 +88,49 @@ type env struct {
 	notices  *notices
 	services []string
 
-	mu     sync.Mutex
-	logins map[string]*channel.Login
+	mu        sync.Mutex
+	logins    map[string]*channel.Login
+	afterSend func() // called once a send's answer has been read
+}
+
+// sendHook calls env.afterSend when the answer to a send has been read and
+// closed: the send has returned (or is about to), with nothing left to cancel.
+type sendHook struct {
+	base http.RoundTripper
+	e    *env
+}
+
+func (h sendHook) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := h.base.RoundTrip(r)
+	if err != nil || !strings.HasSuffix(r.URL.Path, "/messages") {
+		return resp, err
+	}
+	h.e.mu.Lock()
+	f := h.e.afterSend
+	h.e.mu.Unlock()
+	if f != nil {
+		resp.Body = &hookedBody{ReadCloser: resp.Body, after: f}
+	}
+	return resp, nil
+}
+
+type hookedBody struct {
+	io.ReadCloser
+	after func()
+	once  sync.Once
+}
+
+func (b *hookedBody) Close() error {
+	err := b.ReadCloser.Close()
+	b.once.Do(b.after)
+	return err
+}
+
+// onSent sets what happens once a send has been answered.
+func (e *env) onSent(f func()) {
+	e.mu.Lock()
+	e.afterSend = f
+	e.mu.Unlock()
 }
 
 type option func(*channel.Config)
@@ -98,11 +140,15 @@ func newEnv(t *testing.T, opts ...option) *env {
 	fb := messengertest.NewServer(t)
 	e := &env{
 		fb:      fb,
-		graph:   fb.Client(t),
 		st:      memstore.New(),
 		clock:   &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)},
 		notices: &notices{},
 	}
+	gcfg := fb.Config()
+	gcfg.HTTPClient = &http.Client{Transport: sendHook{base: gcfg.HTTPClient.Transport, e: e}}
+	graph, err := messenger.New(gcfg)
+	require.NoError(t, err)
+	e.graph = graph
 	// Admin u1 manages p1 (Acme) and p2, on which their role does not
 	// allow messaging.
 	fb.AddUser(messengertest.User{
@@ -219,4 +265,18 @@ func (r *racingStore) ChannelByPage(ctx context.Context, pageID string) (*store.
 
 func messengerText(psid, text string) messenger.OutgoingMessage {
 	return messenger.OutgoingMessage{Recipient: psid, Text: text}
+}
+
+// errInvalidToken is the error a Graph call gets once the token is revoked.
+func errInvalidToken() error {
+	return &messenger.Error{HTTPStatus: 400, Code: 190, Subcode: 460, Type: "OAuthException",
+		Message: "Error validating access token: The session has been invalidated because the user changed their password."}
+}
+
+// decline makes both admins of p1 decline a permission, so that p1's token
+// loses it.
+func (e *env) decline(permission string) {
+	for _, u := range []string{"u1", "u2"} {
+		e.fb.SetPermission(u, permission, "declined")
+	}
 }
