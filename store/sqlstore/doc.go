@@ -74,16 +74,16 @@
 //     is recorded once per channel.
 //   - sqlstore_migrations: the migrations applied (version, name, time).
 //
-// RecordInbound is one READ COMMITTED transaction of three statements sent
-// together (one round trip besides BEGIN and COMMIT): read the channel's
-// service; upsert the visitor; then, in one statement, INSERT the enquiry
+// RecordInbound is one READ COMMITTED transaction whose BEGIN and three
+// statements are sent together, in one round trip, then committed (or
+// rolled back) in a second: read the channel's service; upsert the visitor; then, in one statement, INSERT the enquiry
 // ... ON CONFLICT on the open-enquiry index DO UPDATE (open it, or join
 // the open one) and INSERT the message ... ON CONFLICT on the key index
 // DO NOTHING. If the key was already recorded, the transaction is rolled
 // back, so a duplicate writes nothing, and the stored message is returned.
 // The unique indexes make concurrent first messages open one enquiry, and
 // concurrent deliveries of one event record one message, in any number of
-// processes.
+// processes. Take is sent the same way.
 //
 // Cursors are opaque (base64url JSON naming the list and the sort key of
 // the last item: (created_at, id) for channels, (opened_at, id) for

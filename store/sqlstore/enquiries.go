@@ -167,7 +167,8 @@ func (s *Store) Offer(ctx context.Context, id string, staffIDs []string) (*store
 }
 
 // Take gives an open enquiry that is not taken to staffID at t (now when t
-// is zero), as one transaction: it locks the service's row in
+// is zero), as one transaction sent in one round trip (then COMMIT): it
+// locks the service's row in
 // service_locks (so takes of one service queue one behind another, in
 // every process), then, in a statement that starts after the lock is
 // held and so sees every committed take, counts the service's taken
@@ -187,8 +188,7 @@ func (s *Store) Take(ctx context.Context, id, staffID string, limit int, t time.
 		taken *store.Enquiry
 		why   error
 	)
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		b := &pgx.Batch{}
+	err := s.batchTx(ctx, func(b *pgx.Batch) {
 		b.Queue(s.q(`INSERT INTO {s}service_locks (service_id)
 			SELECT service_id FROM {s}enquiries WHERE id = $1 ON CONFLICT DO NOTHING`), id)
 		b.Queue(s.q(`SELECT l.service_id FROM {s}service_locks l JOIN {s}enquiries e ON e.service_id = l.service_id
@@ -200,8 +200,7 @@ func (s *Store) Take(ctx context.Context, id, staffID string, limit int, t time.
 					WHERE n.service_id = e.service_id AND n.status = 'taken') < $4)
 			RETURNING `+enquiryCols), id, staffID, t, limit)
 		b.Queue(s.q(`SELECT status, staff_id FROM {s}enquiries WHERE id = $1`), id)
-		br := tx.SendBatch(ctx, b)
-		defer br.Close()
+	}, func(br pgx.BatchResults) error {
 		if _, err := br.Exec(); err != nil {
 			return err
 		}

@@ -28,7 +28,8 @@ func asStored(m store.Message) store.Message {
 var errDuplicateKey = errors.New("sqlstore: duplicate inbound key")
 
 // RecordInbound records an inbound item in one READ COMMITTED transaction
-// of three statements sent together:
+// of three statements, sent with the BEGIN in one round trip (see
+// batchTx):
 //
 //  0. read the channel's service, to refuse an unknown channel
 //     (ErrNotFound) or another service's (ErrInvalid);
@@ -113,17 +114,15 @@ FROM (VALUES (1)) AS one LEFT JOIN e ON true`
 	}
 
 	var res store.InboundResult
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		res = store.InboundResult{}
-		b := &pgx.Batch{}
+	err := s.batchTx(ctx, func(b *pgx.Batch) {
 		b.Queue(s.q(`SELECT service_id FROM {s}channels WHERE id = $1`), in.ChannelID)
 		b.Queue(s.q(`INSERT INTO {s}visitors AS v (channel_id, psid, first_seen_at, last_inbound_at)
 			VALUES ($1, $2, $3, $4)
 			ON CONFLICT (channel_id, psid) DO UPDATE SET last_inbound_at = GREATEST(v.last_inbound_at, EXCLUDED.last_inbound_at)
 			RETURNING (v.xmax = 0)`), in.ChannelID, in.PSID, at, window)
 		b.Queue(s.q(enquiryStep+msg), args...)
-		br := tx.SendBatch(ctx, b)
-		defer br.Close()
+	}, func(br pgx.BatchResults) error {
+		res = store.InboundResult{}
 		// The statements run one after the other; an error from the first
 		// rolls back what the others wrote.
 		var service string

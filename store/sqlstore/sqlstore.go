@@ -184,6 +184,45 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	})
 }
 
+// batchTx runs the statements of a batch as one READ COMMITTED
+// transaction in a single round trip: BEGIN and the statements are sent
+// together, read reads their results, and the transaction is then
+// committed if read returns nil and rolled back otherwise (a second round
+// trip). It is retried as retry does; queue queues the statements afresh
+// for each attempt.
+func (s *Store) batchTx(ctx context.Context, queue func(b *pgx.Batch), read func(br pgx.BatchResults) error) error {
+	return s.retry(ctx, func() error {
+		conn, err := s.pool.Acquire(ctx)
+		if err != nil {
+			return err
+		}
+		// A connection left in a transaction (a failed ROLLBACK) is closed
+		// by Release rather than returned to the pool.
+		defer conn.Release()
+		b := &pgx.Batch{}
+		b.Queue("BEGIN ISOLATION LEVEL READ COMMITTED")
+		queue(b)
+		br := conn.SendBatch(ctx, b)
+		_, err = br.Exec()
+		if err == nil {
+			err = read(br)
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			if conn.Conn().PgConn().TxStatus() != 'I' {
+				if _, rerr := conn.Exec(ctx, "ROLLBACK"); rerr != nil {
+					_ = conn.Conn().Close(ctx)
+				}
+			}
+			return err
+		}
+		_, err = conn.Exec(ctx, "COMMIT")
+		return err
+	})
+}
+
 func retryable(err error) bool {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
