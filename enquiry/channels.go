@@ -49,6 +49,7 @@ func (s *Service) disconnect(ctx context.Context, ch *store.Channel, cause error
 	}
 	s.log.LogAttrs(ctx, slog.LevelWarn, "enquiry: channel disconnected", slog.String("channel", ch.ID), slog.String("reason", reason))
 	ch.Status, ch.DisconnectReason = store.ChannelDisconnected, reason
+	s.forgetPage(ch.PageID)
 	s.notify(ctx, Notice{Kind: NoticeChannelDisconnected, ServiceID: ch.ServiceID, ChannelID: ch.ID, Reason: reason})
 	return reason
 }

@@ -55,15 +55,15 @@ func (s *Service) HandleEvents(ctx context.Context, events []messenger.Event) er
 			}
 		}
 		if !found {
-			c, err := s.store.ChannelByPage(ctx, ev.PageID)
+			c, err := s.channelByPage(ctx, ev.PageID)
 			switch {
-			case errors.Is(err, store.ErrNotFound):
-				s.log.LogAttrs(ctx, slog.LevelWarn, "enquiry: webhook event for a Page no channel holds; ignored",
-					slog.String("page", ev.PageID), slog.String("kind", string(ev.Kind)))
 			case err != nil:
 				return fmt.Errorf("enquiry: finding the channel of Page %s: %w", ev.PageID, err)
+			case c == nil:
+				s.log.LogAttrs(ctx, slog.LevelWarn, "enquiry: webhook event for a Page no channel holds; ignored",
+					slog.String("page", ev.PageID), slog.String("kind", string(ev.Kind)))
 			default:
-				if err := s.store.TouchWebhook(ctx, c.ID, s.now()); err != nil {
+				if err := s.touch(ctx, c.ID); err != nil {
 					return fmt.Errorf("enquiry: channel %s: recording the webhook's arrival: %w", c.ID, err)
 				}
 				ch = c
@@ -253,7 +253,16 @@ func (s *Service) visitorItem(ctx context.Context, ch *store.Channel, ev *messen
 	if !trigger || res.Enquiry.ID == "" || !res.Enquiry.Open() {
 		return nil
 	}
-	return s.afterMessage(ctx, ch, &res)
+	if !res.Duplicate && !res.NewVisitor && res.Enquiry.Status != store.EnquiryQueued {
+		return nil // a message joining an enquiry already offered or taken: nothing more to do
+	}
+	// What follows depends on the channel's status and settings: read them
+	// afresh, not from the Page cache.
+	fresh, err := s.store.Channel(ctx, ch.ID)
+	if err != nil {
+		return fmt.Errorf("reading the channel: %w", err)
+	}
+	return s.afterMessage(ctx, fresh, &res)
 }
 
 // afterMessage does what a visitor's message calls for, deciding from the

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pagedesk/pagedesk/messenger"
@@ -77,7 +79,34 @@ type Service struct {
 	now        func() time.Time
 	newID      func() string
 	log        *slog.Logger
+
+	// touched holds, per channel id, when this process last recorded a
+	// webhook's arrival (unix nanoseconds, an *atomic.Int64).
+	touched sync.Map
+	// byPage caches, per Page id, the channel holding it (a *pageEntry),
+	// for ChannelCacheTTL of real time.
+	byPage sync.Map
 }
+
+// ChannelCacheTTL is how long a process trusts what it read of the channel
+// holding a Page when a webhook delivery arrives. Only the channel's
+// identity (id, service, Page) is taken from it, which never changes while
+// the channel holds the Page; whatever depends on the channel's status or
+// settings (auto-replies, dispatch, profile fetches) reads the channel
+// afresh first. So a delivery usually costs no channel read, and a channel
+// deleted less than this long ago may still have an event recorded on it.
+const ChannelCacheTTL = time.Second
+
+type pageEntry struct {
+	ch    *store.Channel // nil: no channel holds the Page
+	until time.Time      // real time, not Config.Now: a cache is not domain time
+}
+
+// TouchInterval is how often, at most, a process records a channel's
+// last-webhook time (store.Channel.LastWebhookAt, used by diagnosis):
+// writing it for every delivery would make every concurrent delivery of a
+// channel wait for the same row lock in a shared database.
+const TouchInterval = time.Second
 
 var _ messenger.Handler = (*Service)(nil)
 
@@ -219,3 +248,49 @@ func sendable(ch *store.Channel) error {
 	}
 	return &ChannelError{ChannelID: ch.ID, Status: ch.Status, Reason: ch.DisconnectReason}
 }
+
+// touch records that a webhook for a channel arrived now, at most once per
+// TouchInterval per process.
+func (s *Service) touch(ctx context.Context, channelID string) error {
+	now := s.now().UnixNano()
+	v, ok := s.touched.Load(channelID)
+	if !ok {
+		v, _ = s.touched.LoadOrStore(channelID, new(atomic.Int64))
+	}
+	last := v.(*atomic.Int64)
+	prev := last.Load()
+	if prev != 0 && now >= prev && now-prev < int64(TouchInterval) {
+		return nil
+	}
+	if !last.CompareAndSwap(prev, now) {
+		return nil // another delivery is recording it
+	}
+	if err := s.store.TouchWebhook(ctx, channelID, time.Unix(0, now)); err != nil {
+		last.CompareAndSwap(now, prev)
+		return err
+	}
+	return nil
+}
+
+// channelByPage returns the channel holding a Page, nil if none does,
+// through the cache (see ChannelCacheTTL).
+func (s *Service) channelByPage(ctx context.Context, pageID string) (*store.Channel, error) {
+	now := time.Now()
+	if v, ok := s.byPage.Load(pageID); ok {
+		if e := v.(*pageEntry); now.Before(e.until) {
+			return e.ch, nil
+		}
+	}
+	ch, err := s.store.ChannelByPage(ctx, pageID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		ch = nil
+	case err != nil:
+		return nil, err
+	}
+	s.byPage.Store(pageID, &pageEntry{ch: ch, until: now.Add(ChannelCacheTTL)})
+	return ch, nil
+}
+
+// forgetPage drops a Page's cached channel, after its status changed here.
+func (s *Service) forgetPage(pageID string) { s.byPage.Delete(pageID) }
