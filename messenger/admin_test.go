@@ -38,7 +38,12 @@ func newAdmin(t *testing.T, pages int) (*messengertest.Server, *messenger.Client
 
 func TestOAuthFlowToLongLivedToken(t *testing.T) {
 	t.Parallel()
-	srv, c := newAdmin(t, 1)
+	srv, _ := newAdmin(t, 1)
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	cfg := srv.Config()
+	cfg.Now = func() time.Time { return now }
+	c, err := messenger.New(cfg)
+	require.NoError(t, err)
 	ep := c.OAuth2Endpoint()
 	assert.Equal(t, srv.URL+"/v25.0/dialog/oauth", ep.AuthURL)
 	assert.Equal(t, srv.URL+"/v25.0/oauth/access_token", ep.TokenURL)
@@ -59,7 +64,7 @@ func TestOAuthFlowToLongLivedToken(t *testing.T) {
 	long, err := c.ExchangeLongLived(ctx, short.AccessToken)
 	require.NoError(t, err)
 	assert.Equal(t, userToken, long.AccessToken)
-	assert.WithinDuration(t, time.Now().Add(5183944*time.Second), long.Expiry, time.Hour)
+	assert.Equal(t, now.Add(5183944*time.Second), long.Expiry, "expiry from the injected clock")
 
 	last := srv.Requests()[len(srv.Requests())-1]
 	assert.Equal(t, "POST", last.Method)
