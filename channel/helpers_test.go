@@ -86,7 +86,6 @@ type env struct {
 	svc      *channel.Service
 	clock    *clock
 	notices  *notices
-	services []string
 
 	mu        sync.Mutex
 	logins    map[string]*channel.Login
