@@ -80,12 +80,12 @@ const (
 )
 
 type env struct {
-	fb       *messengertest.Server
-	graph    *messenger.Client
-	st       *memstore.Store
-	svc      *channel.Service
-	clock    *clock
-	notices  *notices
+	fb      *messengertest.Server
+	graph   *messenger.Client
+	st      *memstore.Store
+	svc     *channel.Service
+	clock   *clock
+	notices *notices
 
 	mu        sync.Mutex
 	logins    map[string]*channel.Login
