@@ -102,10 +102,11 @@ func (s *Service) send(ctx context.Context, o outbound) (*store.Message, error) 
 	out.Recipient = o.enq.PSID
 	out.Metadata = metadataPrefix + m.ID
 	var sendErr error
+	uploadFailed := false
 	if o.up != nil {
 		id, err := page.Upload(ctx, *o.up)
 		if err != nil {
-			sendErr = err
+			sendErr, uploadFailed = err, true
 		} else {
 			out.Attachment.ID = id
 		}
@@ -128,7 +129,8 @@ func (s *Service) send(ctx context.Context, o outbound) (*store.Message, error) 
 	m.Error = sendErr.Error()
 	var err error
 	switch {
-	case errors.Is(sendErr, messenger.ErrMaybeDelivered):
+	case errors.Is(sendErr, messenger.ErrMaybeDelivered) && !uploadFailed:
+		// (A failed upload never reaches the visitor, whatever its fate.)
 		m.State = store.StateUncertain
 		err = &SendError{MessageID: m.ID, Uncertain: true, Err: sendErr}
 	case errors.Is(sendErr, messenger.ErrOutsideWindow):
