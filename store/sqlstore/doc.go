@@ -20,10 +20,11 @@
 // New checks the Config and pings the database; it changes nothing.
 // Migrate creates the schema (Config.Schema, "pagedesk" by default) and its
 // tables, or brings them up to date, applying the migrations embedded in
-// the package that the database has not recorded yet, each in its own
+// the package that the database has not recorded yet, all in one
 // transaction. It is idempotent, and safe to run from every process at
-// start-up: concurrent calls queue on a PostgreSQL advisory lock (one per
-// schema). ClosePool closes the pool New opened from a DSN; a pool passed
+// start-up: concurrent calls queue on a transaction-scoped PostgreSQL
+// advisory lock (one per schema), which also works through PgBouncer in
+// transaction mode. ClosePool closes the pool New opened from a DSN; a pool passed
 // in Config.Pool belongs to the caller and is left open. (The method is
 // not called Close: that name is store.Enquiries' Close, which closes an
 // enquiry.)

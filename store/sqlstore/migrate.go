@@ -78,72 +78,72 @@ func advisoryKey(schema string) int64 {
 }
 
 // Migrate creates the store's schema and tables, or brings them up to date,
-// applying in order the embedded migrations the database has not
-// recorded yet. Each migration runs in its own transaction with its row in
-// the schema's sqlstore_migrations table, so it is applied entirely or
-// not at all. Migrate is idempotent, and safe when several processes call
-// it at once: they queue on a PostgreSQL advisory lock and the later ones
-// find nothing left to do. A database migrated by a newer version of this
-// package is left as it is.
+// applying in order the embedded migrations the database has not recorded
+// yet, in one transaction with their rows in the schema's
+// sqlstore_migrations table: all of them are applied, or none. Migrate is
+// idempotent, and safe when several processes call it at once: the
+// transaction first takes a PostgreSQL advisory lock (one per schema,
+// released when it ends), so the others wait, then find nothing left to
+// do. Being transaction-scoped, the lock also works through a pooler such
+// as PgBouncer in transaction mode. A database migrated by a newer version
+// of this package is left as it is.
 func (s *Store) Migrate(ctx context.Context) error {
 	ms, err := migrations()
 	if err != nil {
 		return err
 	}
-	conn, err := s.pool.Acquire(ctx)
-	if err != nil {
-		return s.wrap(ctx, "migrate", err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", s.lockKey); err != nil {
-		return s.wrap(ctx, "migrate: lock", err)
-	}
-	defer func() {
-		// A session lock outlives a failed statement; release it even if
-		// ctx has ended. If the connection is broken the lock went with it.
-		if _, err := conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", s.lockKey); err != nil {
-			conn.Conn().PgConn().Close(context.WithoutCancel(ctx))
+	var applied []migration
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		applied = nil
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", s.lockKey); err != nil {
+			return err
 		}
-	}()
-
-	setup := s.q(`CREATE SCHEMA IF NOT EXISTS ` + strings.TrimSuffix(s.prefix, ".") + `;
+		// Statements after the lock see what an earlier holder committed.
+		setup := s.q(`CREATE SCHEMA IF NOT EXISTS ` + strings.TrimSuffix(s.prefix, ".") + `;
 CREATE TABLE IF NOT EXISTS {s}sqlstore_migrations (
     version    integer     PRIMARY KEY,
     name       text        NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now()
 )`)
-	if _, err := conn.Exec(ctx, setup); err != nil {
-		return s.wrap(ctx, "migrate: create schema", err)
-	}
-	rows, err := conn.Query(ctx, s.q(`SELECT version FROM {s}sqlstore_migrations`))
-	if err != nil {
-		return s.wrap(ctx, "migrate: read versions", err)
-	}
-	applied, err := pgx.CollectRows(rows, pgx.RowTo[int32])
-	if err != nil {
-		return s.wrap(ctx, "migrate: read versions", err)
-	}
-	done := make(map[int]bool, len(applied))
-	for _, v := range applied {
-		done[int(v)] = true
-	}
-	for _, m := range ms {
-		if done[m.version] {
-			continue
+		if _, err := tx.Exec(ctx, setup); err != nil {
+			return err
 		}
-		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SELECT set_config('search_path', $1, true)`, pgx.Identifier{s.schema}.Sanitize()); err != nil {
-				return err
+		rows, err := tx.Query(ctx, s.q(`SELECT version FROM {s}sqlstore_migrations`))
+		if err != nil {
+			return err
+		}
+		versions, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+		if err != nil {
+			return err
+		}
+		done := make(map[int]bool, len(versions))
+		for _, v := range versions {
+			done[int(v)] = true
+		}
+		// The migrations name no schema: they run with search_path set to
+		// the store's, for this transaction only.
+		if _, err := tx.Exec(ctx, `SELECT set_config('search_path', $1, true)`, pgx.Identifier{s.schema}.Sanitize()); err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if done[m.version] {
+				continue
 			}
 			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return err
+				return fmt.Errorf("apply %04d_%s: %w", m.version, m.name, err)
 			}
 			_, err := tx.Exec(ctx, s.q(`INSERT INTO {s}sqlstore_migrations (version, name) VALUES ($1, $2)`), m.version, m.name)
-			return err
-		})
-		if err != nil {
-			return s.wrap(ctx, fmt.Sprintf("migrate: apply %04d_%s", m.version, m.name), err)
+			if err != nil {
+				return err
+			}
+			applied = append(applied, m)
 		}
+		return nil
+	})
+	if err != nil {
+		return s.wrap(ctx, "migrate schema "+s.schema, err)
+	}
+	for _, m := range applied {
 		s.log.LogAttrs(ctx, slog.LevelInfo, "sqlstore: migration applied",
 			slog.String("schema", s.schema), slog.Int("version", m.version), slog.String("name", m.name))
 	}
