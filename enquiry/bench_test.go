@@ -2,6 +2,7 @@ package enquiry_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pagedesk/pagedesk/autoreply"
+	"github.com/pagedesk/pagedesk/enquiry"
 	"github.com/pagedesk/pagedesk/messenger/messengertest"
 	"github.com/pagedesk/pagedesk/store"
 )
@@ -87,9 +89,14 @@ func (g *deliveries) warm(b *testing.B, e *env) {
 }
 
 func benchEnv(b *testing.B, newStore newStoreFunc) *env {
-	e := newEnv(b, newStore, options{channel: func(c *store.Channel) {
-		c.AutoReply = autoreply.Settings{Welcome: autoreply.Message{On: true}, Away: autoreply.Message{On: true}}
-	}})
+	var heard atomic.Int64
+	e := newEnv(b, newStore, options{
+		channel: func(c *store.Channel) {
+			c.AutoReply = autoreply.Settings{Welcome: autoreply.Message{On: true}, Away: autoreply.Message{On: true}}
+		},
+		// A host's notifier hands each notice on; this one only counts them.
+		notifier: enquiry.NotifierFunc(func(context.Context, enquiry.Notice) { heard.Add(1) }),
+	})
 	return e
 }
 

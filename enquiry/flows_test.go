@@ -53,6 +53,7 @@ var flows = []struct {
 	{"DispatchModes", testDispatchModes},
 	{"TransferAndView", testTransferAndView},
 	{"ThroughChannelService", testThroughChannelService},
+	{"ConcurrentDeliveries", testConcurrentDeliveries},
 }
 
 func TestFlowsMemstore(t *testing.T) {
@@ -983,4 +984,35 @@ func testThroughChannelService(t *testing.T, newStore newStoreFunc) {
 	require.Len(t, e.channelNotices, 1)
 	assert.Equal(t, channel.NoticeDisconnected, e.channelNotices[0].Kind, "package channel told the host")
 	assert.Len(t, e.notices.of(enquiry.NoticeChannelDisconnected), 1)
+}
+
+func testConcurrentDeliveries(t *testing.T, newStore newStoreFunc) {
+	e := newEnv(t, newStore, options{})
+	e.staff.set() // nobody available: the away reply is at stake too
+	same := e.delivery().Text(pageID, "psid-1", "hello?")
+	const n = 8
+	var wg sync.WaitGroup
+	codes := make([]int, 2*n)
+	for i := range n {
+		wg.Go(func() { codes[i] = e.post(same) }) // one event, redelivered at once
+		wg.Go(func() { codes[n+i] = e.post(e.delivery().Text(pageID, "psid-1", fmt.Sprint("message ", i))) })
+	}
+	wg.Wait()
+	for _, c := range codes {
+		assert.Equal(t, http.StatusOK, c)
+	}
+	enq := e.open("psid-1")
+	var visitor int
+	for _, m := range e.messages(enq.ID) {
+		if m.Author == store.AuthorVisitor {
+			visitor++
+		}
+	}
+	assert.Equal(t, n+1, visitor, "every distinct event recorded once, all on one enquiry")
+	// (Their order is not promised when the first messages race.)
+	assert.ElementsMatch(t, []string{
+		e.render(autoreply.Welcome, autoreply.Values{}),
+		e.render(autoreply.Away, autoreply.Values{}),
+	}, texts(e.sent("psid-1")), "one welcome and one away, whatever the races")
+	assert.True(t, e.open("psid-1").AwaySent)
 }

@@ -211,6 +211,8 @@ type options struct {
 	wrap       func(store.Store) store.Store
 	// channels: disconnect and observe echoes through a real channel.Service.
 	channels bool
+	// notifier replaces the notice recorder (benchmarks keep nothing).
+	notifier enquiry.Notifier
 }
 
 func newEnv(t testing.TB, newStore newStoreFunc, opt options) *env {
@@ -268,12 +270,16 @@ func newEnv(t testing.TB, newStore newStoreFunc, opt options) *env {
 		require.NoError(t, err)
 		e.channels, channels = cs, cs
 	}
+	var notifier enquiry.Notifier = e.notices
+	if opt.notifier != nil {
+		notifier = opt.notifier
+	}
 	svc, err := enquiry.New(enquiry.Config{
 		Store:      st,
 		Channels:   channels,
 		Graph:      e.fb.Client(t),
 		Staff:      e.staff,
-		Notifier:   e.notices,
+		Notifier:   notifier,
 		MaxServing: opt.maxServing,
 		Now:        e.clock.Now,
 		NewID:      func() string { return "id-" + strconv.FormatInt(e.ids.Add(1), 10) },
