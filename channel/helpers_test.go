@@ -134,7 +134,7 @@ func (e *env) onSent(f func()) {
 
 type option func(*channel.Config)
 
-func newEnv(t *testing.T, opts ...option) *env {
+func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
 	fb := messengertest.NewServer(t)
 	e := &env{
