@@ -112,9 +112,20 @@ func testFirstMessage(t *testing.T, newStore newStoreFunc) {
 	ch, err := e.store.Channel(e.ctx, channelID)
 	require.NoError(t, err)
 	assert.True(t, ch.LastWebhookAt.Equal(e.clock.Now()), "the webhook's arrival is recorded")
+	first := e.clock.Now()
+	e.clock.Advance(enquiry.TouchInterval / 2)
+	e.say("psid-1", "still there?")
+	ch, err = e.store.Channel(e.ctx, channelID)
+	require.NoError(t, err)
+	assert.True(t, ch.LastWebhookAt.Equal(first), "written at most once per TouchInterval")
+	e.clock.Advance(enquiry.TouchInterval)
+	e.say("psid-1", "hello??")
+	ch, err = e.store.Channel(e.ctx, channelID)
+	require.NoError(t, err)
+	assert.True(t, ch.LastWebhookAt.Equal(e.clock.Now()))
 
-	assert.Equal(t, []enquiry.NoticeKind{enquiry.NoticeOpened, enquiry.NoticeMessageIn, enquiry.NoticeMessageOut, enquiry.NoticeOffered},
-		e.notices.kinds())
+	assert.Equal(t, []enquiry.NoticeKind{enquiry.NoticeOpened, enquiry.NoticeMessageIn, enquiry.NoticeMessageOut, enquiry.NoticeOffered,
+		enquiry.NoticeMessageIn, enquiry.NoticeMessageIn}, e.notices.kinds())
 }
 
 func testSecondMessageJoins(t *testing.T, newStore newStoreFunc) {

@@ -203,3 +203,35 @@ func TestSizedReader(t *testing.T) {
 	assert.ErrorIs(t, read("hello!", 5), messenger.ErrInvalidMessage)
 	assert.ErrorContains(t, read("hell", 5), "ended after 4 of its 5 bytes")
 }
+
+func TestNewValidatesConfig(t *testing.T) {
+	t.Parallel()
+	graph, err := messenger.New(messenger.Config{AppID: "1", AppSecret: "s"})
+	require.NoError(t, err)
+	st := memstoreForUnitTests{}
+	dir := &StaticDirectory{}
+	tests := []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Graph: graph, Staff: dir}, "Config.Store is required"},
+		{Config{Store: st, Staff: dir}, "Config.Graph is required"},
+		{Config{Store: st, Graph: graph}, "Config.Staff is required"},
+	}
+	for _, tt := range tests {
+		_, err := New(tt.cfg)
+		assert.ErrorContains(t, err, tt.want)
+	}
+	s, err := New(Config{Store: st, Graph: graph, Staff: dir})
+	require.NoError(t, err)
+	assert.Equal(t, 200, s.MaxServing(), "RULE-4 default")
+	s, err = New(Config{Store: st, Graph: graph, Staff: dir, MaxServing: 5})
+	require.NoError(t, err)
+	assert.Equal(t, 5, s.MaxServing())
+	s, err = New(Config{Store: st, Graph: graph, Staff: dir, MaxServing: -1})
+	require.NoError(t, err)
+	assert.Equal(t, 0, s.MaxServing(), "negative: no limit")
+}
+
+// memstoreForUnitTests stands for a store in tests that never call it.
+type memstoreForUnitTests struct{ store.Store }
