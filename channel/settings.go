@@ -65,8 +65,9 @@ func (s Settings) apply(ch *store.Channel) {
 }
 
 // Validate checks every setting and returns every problem at once, each
-// naming its field, the limit and the length (errors.Is(err, ErrInvalid)
-// for the channel's own settings; auto-reply problems are *autoreply.Error).
+// naming its field, the limit and the length. errors.Is(err, ErrInvalid)
+// holds for every problem; the channel's own are *ValidationError, the
+// auto-replies' *autoreply.Error (errors.As finds either).
 func (s Settings) Validate() error {
 	var errs []error
 	if err := ValidateName(s.Name); err != nil {
@@ -77,10 +78,16 @@ func (s Settings) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := s.AutoReply.Validate(); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, invalidAutoReply{err})
 	}
 	return join(errs)
 }
+
+// invalidAutoReply makes auto-reply problems match ErrInvalid too.
+type invalidAutoReply struct{ err error }
+
+func (e invalidAutoReply) Error() string   { return e.err.Error() }
+func (e invalidAutoReply) Unwrap() []error { return []error{e.err, ErrInvalid} }
 
 // ValidateName checks a channel name (CHAN-1): required, at most
 // MaxNameChars characters (runes: 40 CJK characters fit), on one line.

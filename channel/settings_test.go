@@ -134,4 +134,12 @@ func TestSettingsValidateReportsEverything(t *testing.T) {
 	require.True(t, errors.As(err, &ve))
 	assert.Equal(t, "channel name", ve.Field)
 	assert.Equal(t, 41, ve.Length)
+
+	// An auto-reply problem alone is invalid too.
+	err = channel.Settings{Name: "Acme", AutoReply: autoreply.Settings{NameFormat: "nick"}}.Validate()
+	assert.ErrorIs(t, err, channel.ErrInvalid)
+	assert.ErrorIs(t, err, autoreply.ErrUnsupported)
+	var ae *autoreply.Error
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "display-name format", ae.Field)
 }
