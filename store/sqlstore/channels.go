@@ -23,9 +23,9 @@ func validChannelStatus(st store.ChannelStatus) bool {
 	return false
 }
 
-// CreateChannel stores a new channel with Version 1 and status active. A
-// zero CreatedAt is set to now, a zero UpdatedAt to CreatedAt. CONN-6 is
-// kept by a unique index on page_id over channels that are not deleted.
+// CreateChannel stores a new channel with Version 1 and status active.
+// CONN-6 is kept by a unique index on page_id over channels that are not
+// deleted.
 func (s *Store) CreateChannel(ctx context.Context, c *store.Channel) error {
 	switch {
 	case c == nil:
@@ -39,14 +39,6 @@ func (s *Store) CreateChannel(ctx context.Context, c *store.Channel) error {
 	case c.Status != "" && c.Status != store.ChannelActive:
 		return store.Invalid("Channel.Status", fmt.Sprintf("is %q; a new channel is %q", c.Status, store.ChannelActive))
 	}
-	created := c.CreatedAt
-	if created.IsZero() {
-		created = s.now()
-	}
-	updated := c.UpdatedAt
-	if updated.IsZero() {
-		updated = created
-	}
 	token, format, err := s.sealToken(c.ID, c.PageToken)
 	if err != nil {
 		return err
@@ -57,7 +49,7 @@ func (s *Store) CreateChannel(ctx context.Context, c *store.Channel) error {
 	VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1)
 	RETURNING `+channelCols),
 		c.ID, c.ServiceID, c.PageID, c.PageName, c.Name, token, format, c.Dispatch, c.AutoReply,
-		c.CustomInfo.On, c.CustomInfo.Text, c.HumanAgent, tsIn(c.LastWebhookAt), created, updated)
+		c.CustomInfo.On, c.CustomInfo.Text, c.HumanAgent, tsIn(c.LastWebhookAt), c.CreatedAt, c.UpdatedAt)
 	stored, err := s.scanChannel(row)
 	if err != nil {
 		return s.wrap(ctx, "create channel "+c.ID, err)
@@ -91,8 +83,7 @@ func (s *Store) ChannelByPage(ctx context.Context, pageID string) (*store.Channe
 	return c, s.wrap(ctx, "channel of page "+pageID, err)
 }
 
-// UpdateChannel replaces a channel's settings, status and UpdatedAt (now,
-// if zero) in one UPDATE ... WHERE version = c.Version: a stale version
+// UpdateChannel replaces a channel's settings, status and UpdatedAt in one UPDATE ... WHERE version = c.Version: a stale version
 // changes nothing and gets ErrConflict. PageID, ServiceID, CreatedAt and
 // LastWebhookAt keep their stored values. The disconnection reason and
 // time are kept only while the status is disconnected. The status cannot
@@ -112,10 +103,6 @@ func (s *Store) UpdateChannel(ctx context.Context, c *store.Channel) error {
 	if c.Status != store.ChannelDisconnected {
 		reason, at = "", time.Time{}
 	}
-	updated := c.UpdatedAt
-	if updated.IsZero() {
-		updated = s.now()
-	}
 	token, format, err := s.sealToken(c.ID, c.PageToken)
 	if err != nil {
 		return err
@@ -127,7 +114,7 @@ func (s *Store) UpdateChannel(ctx context.Context, c *store.Channel) error {
 	WHERE id = $1 AND version = $2 AND status <> 'deleted'
 	RETURNING `+channelCols),
 		c.ID, c.Version, c.PageName, c.Name, string(c.Status), reason, tsIn(at), token, format, c.Dispatch,
-		c.AutoReply, c.CustomInfo.On, c.CustomInfo.Text, c.HumanAgent, updated)
+		c.AutoReply, c.CustomInfo.On, c.CustomInfo.Text, c.HumanAgent, c.UpdatedAt)
 	stored, err := s.scanChannel(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		var status string
@@ -148,7 +135,7 @@ func (s *Store) UpdateChannel(ctx context.Context, c *store.Channel) error {
 
 // SetChannelStatus changes a channel's status without a version check. at
 // becomes UpdatedAt (a zero at leaves UpdatedAt as it is) and, for
-// ChannelDisconnected, DisconnectedAt (now, if at is zero). A deleted
+// ChannelDisconnected, DisconnectedAt. A deleted
 // channel cannot change any more: ErrNotFound, as for no channel.
 func (s *Store) SetChannelStatus(ctx context.Context, id string, status store.ChannelStatus, reason string, at time.Time) (*store.Channel, error) {
 	switch {
@@ -160,8 +147,6 @@ func (s *Store) SetChannelStatus(ctx context.Context, id string, status store.Ch
 	disconnectedAt := at
 	if status != store.ChannelDisconnected {
 		reason, disconnectedAt = "", time.Time{}
-	} else if disconnectedAt.IsZero() {
-		disconnectedAt = s.now()
 	}
 	row := s.pool.QueryRow(ctx, s.q(`UPDATE {s}channels SET status = $2, disconnect_reason = $3, disconnected_at = $4,
 		page_token = CASE WHEN $2 = 'deleted' THEN '\x'::bytea ELSE page_token END,

@@ -39,7 +39,9 @@
 // on their next write. Deleting a channel erases its token.
 //
 // Times are stored as timestamptz: PostgreSQL keeps microseconds, and the
-// store returns times in UTC.
+// store returns times in UTC. Every time comes from the caller, as the
+// store contracts say (the store reads no clock, so it has no Now to
+// inject); a zero time is stored as given and read back zero.
 //
 // Errors match the store sentinels with errors.Is (a unique violation on
 // a channel id is store.ErrDuplicate, on a live Page store.ErrPageTaken,
@@ -70,9 +72,9 @@
 //     statement that starts once the lock is held: the RULE-4 count and
 //     the take are one step across processes.
 //   - messages: primary key id; seq (an identity) gives the recorded
-//     order and the list cursor; unique index messages_channel_key_key on
-//     (channel_id, key) for the keys that are not empty: an inbound item
-//     is recorded once per channel.
+//     order and the list cursor; unique index messages_inbound_key_key on
+//     (channel_id, key) of the items recorded by RecordInbound (inbound):
+//     an inbound item is recorded once per channel.
 //   - sqlstore_migrations: the migrations applied (version, name, time).
 //
 // RecordInbound is one READ COMMITTED transaction whose BEGIN and three

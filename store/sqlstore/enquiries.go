@@ -166,8 +166,7 @@ func (s *Store) Offer(ctx context.Context, id string, staffIDs []string) (*store
 	return e, nil
 }
 
-// Take gives an open enquiry that is not taken to staffID at t (now when t
-// is zero), as one transaction sent in one round trip (then COMMIT): it
+// Take gives an open enquiry that is not taken to staffID at t, as one transaction sent in one round trip (then COMMIT): it
 // locks the service's row in
 // service_locks (so takes of one service queue one behind another, in
 // every process), then, in a statement that starts after the lock is
@@ -180,9 +179,6 @@ func (s *Store) Take(ctx context.Context, id, staffID string, limit int, t time.
 	}
 	if staffID == "" {
 		return nil, store.Invalid("staffID", "is empty")
-	}
-	if t.IsZero() {
-		t = s.now()
 	}
 	var (
 		taken *store.Enquiry
@@ -198,7 +194,7 @@ func (s *Store) Take(ctx context.Context, id, staffID string, limit int, t time.
 			WHERE e.id = $1 AND e.status IN ('queued', 'offered')
 				AND ($4 <= 0 OR (SELECT count(*) FROM {s}enquiries n
 					WHERE n.service_id = e.service_id AND n.status = 'taken') < $4)
-			RETURNING `+enquiryCols), id, staffID, t, limit)
+			RETURNING `+enquiryCols), id, staffID, tsIn(t), limit)
 		b.Queue(s.q(`SELECT status, staff_id FROM {s}enquiries WHERE id = $1`), id)
 	}, func(br pgx.BatchResults) error {
 		if _, err := br.Exec(); err != nil {
@@ -257,18 +253,15 @@ func (s *Store) Transfer(ctx context.Context, id, from, to string) (*store.Enqui
 	return e, nil
 }
 
-// Close closes an open enquiry at t (now when t is zero).
+// Close closes an open enquiry at t.
 func (s *Store) Close(ctx context.Context, id string, t time.Time) (*store.Enquiry, error) {
 	if id == "" {
 		return nil, store.Invalid("id", "is empty")
 	}
-	if t.IsZero() {
-		t = s.now()
-	}
 	e, err := scanEnquiry(s.pool.QueryRow(ctx, s.q(`UPDATE {s}enquiries SET status = 'closed', closed_at = $2,
 		offered_to = '{}', version = version + 1
 	WHERE id = $1 AND status <> 'closed'
-	RETURNING `+enquiryCols), id, t))
+	RETURNING `+enquiryCols), id, tsIn(t)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		if err = whyNot(ctx, s.pool, s, id); err == nil {
 			err = fmt.Errorf("sqlstore: close enquiry %s: %w", id, store.ErrConflict)

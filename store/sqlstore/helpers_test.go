@@ -112,9 +112,6 @@ func ownPool(t testing.TB, appName string, maxConns int32) *pgxpool.Pool {
 	return p
 }
 
-// fixedClock is an injectable Now.
-func fixedClock(t time.Time) func() time.Time { return func() time.Time { return t } }
-
 // at is a time on a fixed day, at PostgreSQL's precision.
 func at(hour, minute int) time.Time {
 	return time.Date(2026, 3, 14, hour, minute, 0, 0, time.UTC)

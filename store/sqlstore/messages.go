@@ -63,10 +63,7 @@ func (s *Store) RecordInbound(ctx context.Context, in store.Inbound) (store.Inbo
 	}
 	m := in.Message
 	m.ChannelID, m.PSID = in.ChannelID, in.PSID
-	at := m.CreatedAt
-	if at.IsZero() {
-		at = s.now()
-	}
+	at := m.CreatedAt             // the visitor's first-seen time and the enquiry's OpenedAt
 	var window pgtype.Timestamptz // NULL: the item does not move the window
 	if in.Window {
 		window = tsIn(at)
@@ -78,10 +75,10 @@ func (s *Store) RecordInbound(ctx context.Context, in store.Inbound) (store.Inbo
 
 	// msg inserts the message; its enquiry is (SELECT id FROM e).
 	const msg = `, m AS (
-	INSERT INTO {s}messages (id, enquiry_id, channel_id, psid, key, kind, direction, author, staff_id, mid, text,
-		attachments, payload, reply_to, reaction, state, error, created_at)
-	VALUES ($3, (SELECT id FROM e), $1, $2, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-	ON CONFLICT (channel_id, key) WHERE key <> '' DO NOTHING
+	INSERT INTO {s}messages (inbound, id, enquiry_id, channel_id, psid, key, kind, direction, author, staff_id, mid,
+		text, attachments, payload, reply_to, reaction, state, error, created_at)
+	VALUES (true, $3, (SELECT id FROM e), $1, $2, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+	ON CONFLICT (channel_id, key) WHERE inbound DO NOTHING
 	RETURNING seq
 )
 SELECT ` + coalescedEnquiryCols + `, COALESCE(e.inserted, false), (SELECT seq FROM m)
@@ -179,7 +176,7 @@ const coalescedEnquiryCols = `COALESCE(e.id, ''), COALESCE(e.service_id, ''), CO
 // duplicate.
 func (s *Store) storedInbound(ctx context.Context, channelID, key string) (store.InboundResult, error) {
 	m, _, err := scanMessage(s.pool.QueryRow(ctx,
-		s.q(`SELECT `+messageCols+` FROM {s}messages WHERE channel_id = $1 AND key = $2`), channelID, key))
+		s.q(`SELECT `+messageCols+` FROM {s}messages WHERE channel_id = $1 AND key = $2 AND inbound`), channelID, key))
 	if err != nil {
 		// The key conflicted, so the row existed when the transaction ended:
 		// only a concurrent erasure of the whole row could hide it, and the
@@ -235,14 +232,9 @@ RETURNING channel_id, psid`),
 	return nil
 }
 
-// deliveryRank orders the states a delivered message goes through; a
-// state is never moved back down this list.
-const deliveryRank = `ARRAY['sent', 'delivered', 'read']::text[]`
-
-// SetState records what became of an outbound message. The mid is kept
-// when mid is empty. A message already delivered or read is not moved
-// back to an earlier state of sent, delivered, read (a late send result
-// racing a delivery event).
+// SetState records what became of an outbound message: its state, its mid
+// (kept when mid is empty) and its error text (replaced, so an empty one
+// clears it).
 func (s *Store) SetState(ctx context.Context, messageID string, state store.DeliveryState, mid, errText string) error {
 	if messageID == "" {
 		return store.Invalid("messageID", "is empty")
@@ -251,8 +243,7 @@ func (s *Store) SetState(ctx context.Context, messageID string, state store.Deli
 		return store.Invalid("state", "is empty")
 	}
 	tag, err := s.pool.Exec(ctx, s.q(`UPDATE {s}messages SET
-		state = CASE WHEN array_position(`+deliveryRank+`, state) > array_position(`+deliveryRank+`, $2::text)
-			THEN state ELSE $2 END,
+		state = $2,
 		mid = CASE WHEN $3 = '' THEN mid ELSE $3 END,
 		error = $4
 	WHERE id = $1`), messageID, string(state), mid, errText)

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -51,9 +50,6 @@ type Config struct {
 	// their next write. When it is empty tokens are stored in plain text,
 	// and reading a sealed token fails with ErrTokenKey.
 	TokenKey []byte
-	// Now returns the current time, for UpdatedAt and other times the store
-	// fills in itself; nil means time.Now.
-	Now func() time.Time
 	// Logger receives what the store does (migrations applied); nil
 	// discards. Tokens and message texts are never logged.
 	Logger *slog.Logger
@@ -70,7 +66,6 @@ type Store struct {
 	schema   string
 	prefix   string // the quoted schema and a dot, put before table names
 	aead     cipher.AEAD
-	now      func() time.Time
 	log      *slog.Logger
 	lockKey  int64 // the advisory lock key Migrate takes
 	replacer *strings.Replacer
@@ -97,14 +92,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	s := &Store{
 		schema: schema,
 		prefix: pgx.Identifier{schema}.Sanitize() + ".",
-		now:    cfg.Now,
 		log:    cfg.Logger,
 	}
 	s.replacer = strings.NewReplacer("{s}", s.prefix)
 	s.lockKey = advisoryKey(schema)
-	if s.now == nil {
-		s.now = time.Now
-	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -242,7 +233,7 @@ var uniqueErrors = map[string]error{
 	"enquiries_pkey":           store.ErrDuplicate,
 	"enquiries_one_open_key":   store.ErrConflict,
 	"messages_pkey":            store.ErrDuplicate,
-	"messages_channel_key_key": store.ErrDuplicate,
+	"messages_inbound_key_key": store.ErrDuplicate,
 }
 
 // wrap turns a driver error into the store's: prefixed with the operation,

@@ -453,28 +453,59 @@ func TestDriverErrorIsNotASentinel(t *testing.T) {
 	assert.Equal(t, "42P01", pe.Code)
 }
 
-func TestNowFillsZeroTimes(t *testing.T) {
+// TestZeroTimes checks that zero times are stored as given and come back
+// zero, whether the column is nullable or not, as in memstore.
+func TestZeroTimes(t *testing.T) {
 	t.Parallel()
-	now := at(15, 30)
-	s := newStore(t, sqlstore.Config{Now: fixedClock(now)})
+	s := newStore(t, sqlstore.Config{})
 	ctx := t.Context()
 	c := &store.Channel{ID: "ch", ServiceID: "svc", PageID: "page"}
 	require.NoError(t, s.CreateChannel(ctx, c))
-	assert.Equal(t, now, c.CreatedAt, "a zero CreatedAt is now")
-	assert.Equal(t, now, c.UpdatedAt, "a zero UpdatedAt is CreatedAt")
+	assert.True(t, c.CreatedAt.IsZero())
+	assert.True(t, c.UpdatedAt.IsZero())
+	assert.Equal(t, time.Time{}, c.CreatedAt, "the zero time itself, in no location")
 
 	r, err := s.RecordInbound(ctx, store.Inbound{ServiceID: "svc", ChannelID: "ch", PSID: "p", EnquiryID: "e", Open: true,
 		Window: true, Message: store.Message{ID: "m", Key: "k"}})
 	require.NoError(t, err)
-	assert.Equal(t, now, r.Enquiry.OpenedAt, "an item with no time opens its enquiry now")
-	assert.True(t, r.Message.CreatedAt.IsZero(), "the message is stored as given")
+	assert.True(t, r.Enquiry.OpenedAt.IsZero())
+	assert.True(t, r.Enquiry.LastInboundAt.IsZero())
+	v, err := s.Visitor(ctx, "ch", "p")
+	require.NoError(t, err)
+	assert.True(t, v.FirstSeenAt.IsZero())
 	e, err := s.Take(ctx, "e", "staff", 0, time.Time{})
 	require.NoError(t, err)
-	assert.Equal(t, now, e.TakenAt)
+	assert.True(t, e.TakenAt.IsZero())
 	e, err = s.Close(ctx, "e", time.Time{})
 	require.NoError(t, err)
-	assert.Equal(t, now, e.ClosedAt)
+	assert.True(t, e.ClosedAt.IsZero())
 	got, err := s.SetChannelStatus(ctx, "ch", store.ChannelDisconnected, "token expired", time.Time{})
 	require.NoError(t, err)
-	assert.Equal(t, now, got.DisconnectedAt, "a disconnection with no time happened now")
+	assert.True(t, got.DisconnectedAt.IsZero())
+
+	// Listing walks past zero times too.
+	p, err := s.ListChannels(ctx, "svc", store.ListOptions{Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, p.Items, 1)
+	assert.Empty(t, p.Next)
+}
+
+// TestOutboundKeyNotDeduplicated: only items recorded by RecordInbound are
+// deduplicated by key.
+func TestOutboundKeyNotDeduplicated(t *testing.T) {
+	t.Parallel()
+	s := newStore(t, sqlstore.Config{})
+	ctx := t.Context()
+	require.NoError(t, s.CreateChannel(ctx, &store.Channel{ID: "ch", ServiceID: "svc", PageID: "page"}))
+	r, err := s.RecordInbound(ctx, store.Inbound{ServiceID: "svc", ChannelID: "ch", PSID: "p", EnquiryID: "e", Open: true,
+		Message: store.Message{ID: "in", Key: "k"}})
+	require.NoError(t, err)
+	for _, id := range []string{"out-1", "out-2"} {
+		require.NoError(t, s.AppendOutbound(ctx, &store.Message{ID: id, EnquiryID: "e", Key: "k", Direction: store.DirectionOut}))
+	}
+	again, err := s.RecordInbound(ctx, store.Inbound{ServiceID: "svc", ChannelID: "ch", PSID: "p", EnquiryID: "e2", Open: true,
+		Message: store.Message{ID: "in-2", Key: "k"}})
+	require.NoError(t, err)
+	assert.True(t, again.Duplicate)
+	assert.Equal(t, r.Message.ID, again.Message.ID, "the inbound item, not an outbound one with the same key")
 }

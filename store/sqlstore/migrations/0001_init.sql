@@ -88,6 +88,9 @@ CREATE TABLE messages (
     enquiry_id  text,       -- NULL: the item joined no enquiry
     channel_id  text        NOT NULL,
     psid        text        NOT NULL,
+    -- inbound: recorded by RecordInbound, and so deduplicated by key;
+    -- outbound messages may carry a key but are not deduplicated by it.
+    inbound     boolean     NOT NULL DEFAULT false,
     key         text        NOT NULL DEFAULT '',
     kind        text        NOT NULL DEFAULT '',
     direction   text        NOT NULL DEFAULT '',
@@ -104,7 +107,7 @@ CREATE TABLE messages (
     created_at  timestamptz
 );
 -- Promise 2: an inbound item is recorded at most once by its key, per channel.
-CREATE UNIQUE INDEX messages_channel_key_key ON messages (channel_id, key) WHERE key <> '';
+CREATE UNIQUE INDEX messages_inbound_key_key ON messages (channel_id, key) WHERE inbound;
 CREATE INDEX messages_enquiry_idx ON messages (enquiry_id, seq);
 CREATE INDEX messages_mid_idx ON messages (channel_id, mid, seq) WHERE mid <> '';
 CREATE INDEX messages_outbound_idx ON messages (channel_id, psid, created_at) WHERE direction = 'out';
