@@ -16,9 +16,7 @@ import (
 // asStored returns m as reading it back gives it: times at PostgreSQL's
 // microsecond precision in UTC, and no empty attachment list.
 func asStored(m store.Message) store.Message {
-	if !m.CreatedAt.IsZero() {
-		m.CreatedAt = m.CreatedAt.Truncate(time.Microsecond).UTC()
-	}
+	m.CreatedAt = m.CreatedAt.Truncate(time.Microsecond).UTC()
 	m.Attachments = slices.Clone(nilIfEmpty(m.Attachments))
 	return m
 }
@@ -85,7 +83,7 @@ SELECT ` + coalescedEnquiryCols + `, COALESCE(e.inserted, false), (SELECT seq FR
 FROM (VALUES (1)) AS one LEFT JOIN e ON true`
 	args := []any{in.ChannelID, in.PSID,
 		m.ID, m.Key, string(m.Kind), string(m.Direction), string(m.Author), m.StaffID, m.MID, m.Text,
-		attachments, m.Payload, m.ReplyTo, m.Reaction, string(m.State), m.Error, tsIn(m.CreatedAt),
+		attachments, m.Payload, m.ReplyTo, m.Reaction, string(m.State), m.Error, m.CreatedAt,
 		window}
 	var enquiryStep string
 	if in.Open {
@@ -94,7 +92,7 @@ FROM (VALUES (1)) AS one LEFT JOIN e ON true`
 	VALUES ($19, $20, $1, $2, 'queued', $21, $18, 1)
 	ON CONFLICT (channel_id, psid) WHERE status <> 'closed' DO UPDATE
 		SET last_inbound_at = GREATEST(x.last_inbound_at, EXCLUDED.last_inbound_at),
-			version = x.version + CASE WHEN EXCLUDED.last_inbound_at IS NULL THEN 0 ELSE 1 END
+			version = x.version + CASE WHEN EXCLUDED.last_inbound_at > COALESCE(x.last_inbound_at, '-infinity') THEN 1 ELSE 0 END
 	RETURNING ` + enquiryColsOf("x") + `, (x.xmax = 0) AS inserted
 )`
 		args = append(args, in.EnquiryID, in.ServiceID, at)
@@ -104,7 +102,7 @@ FROM (VALUES (1)) AS one LEFT JOIN e ON true`
 	ORDER BY status <> 'closed' DESC, opened_at DESC, id DESC LIMIT 1
 ), e AS (
 	UPDATE {s}enquiries AS x SET last_inbound_at = GREATEST(x.last_inbound_at, $18),
-		version = x.version + CASE WHEN $18::timestamptz IS NULL THEN 0 ELSE 1 END
+		version = x.version + CASE WHEN $18::timestamptz > COALESCE(x.last_inbound_at, '-infinity') THEN 1 ELSE 0 END
 	FROM target WHERE x.id = target.id
 	RETURNING ` + enquiryColsOf("x") + `, false AS inserted
 )`
@@ -212,15 +210,16 @@ func (s *Store) AppendOutbound(ctx context.Context, m *store.Message) error {
 	}
 	var channelID, psid string
 	err := s.pool.QueryRow(ctx, s.q(`WITH e AS (
-	UPDATE {s}enquiries SET last_outbound_at = GREATEST(last_outbound_at, $3), version = version + 1
+	UPDATE {s}enquiries SET last_outbound_at = GREATEST(last_outbound_at, $17),
+		version = version + CASE WHEN $17::timestamptz > COALESCE(last_outbound_at, '-infinity') THEN 1 ELSE 0 END
 	WHERE id = $2 RETURNING channel_id, psid
 )
 INSERT INTO {s}messages (id, enquiry_id, channel_id, psid, key, kind, direction, author, staff_id, mid, text,
 	attachments, payload, reply_to, reaction, state, error, created_at)
 SELECT $1, $2, e.channel_id, e.psid, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $3 FROM e
 RETURNING channel_id, psid`),
-		m.ID, m.EnquiryID, tsIn(m.CreatedAt), m.Key, string(m.Kind), string(m.Direction), string(m.Author), m.StaffID,
-		m.MID, m.Text, attachments, m.Payload, m.ReplyTo, m.Reaction, string(m.State), m.Error).Scan(&channelID, &psid)
+		m.ID, m.EnquiryID, m.CreatedAt, m.Key, string(m.Kind), string(m.Direction), string(m.Author), m.StaffID,
+		m.MID, m.Text, attachments, m.Payload, m.ReplyTo, m.Reaction, string(m.State), m.Error, tsIn(m.CreatedAt)).Scan(&channelID, &psid)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return notFound("enquiry", m.EnquiryID)
 	}
@@ -291,7 +290,7 @@ func (s *Store) MarkWatermark(ctx context.Context, channelID, psid string, water
 	err := s.retry(ctx, func() error {
 		tag, err := s.pool.Exec(ctx, s.q(`UPDATE {s}messages SET state = $4
 		WHERE channel_id = $1 AND psid = $2 AND direction = 'out' AND created_at <= $3 AND state = ANY($5)`),
-			channelID, psid, tsIn(watermark), string(state), from)
+			channelID, psid, watermark, string(state), from)
 		n = int(tag.RowsAffected())
 		return err
 	})

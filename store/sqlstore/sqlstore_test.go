@@ -483,6 +483,15 @@ func TestZeroTimes(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, got.DisconnectedAt.IsZero())
 
+	// A zero-time message is at or before a zero watermark.
+	out := &store.Message{ID: "out", EnquiryID: "e", Direction: store.DirectionOut, State: store.StatePending}
+	require.NoError(t, s.AppendOutbound(ctx, out))
+	assert.True(t, out.CreatedAt.IsZero())
+	require.NoError(t, s.SetState(ctx, "out", store.StateSent, "mid-out", ""))
+	n, err := s.MarkWatermark(ctx, "ch", "p", time.Time{}, store.StateDelivered)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+
 	// Listing walks past zero times too.
 	p, err := s.ListChannels(ctx, "svc", store.ListOptions{Limit: 1})
 	require.NoError(t, err)
@@ -508,4 +517,39 @@ func TestOutboundKeyNotDeduplicated(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, again.Duplicate)
 	assert.Equal(t, r.Message.ID, again.Message.ID, "the inbound item, not an outbound one with the same key")
+}
+
+// TestVersionOnlyOnChange: an item that leaves the enquiry as it was (an
+// earlier time, or Window unset) does not move its Version, as in
+// memstore; one that moves a time does.
+func TestVersionOnlyOnChange(t *testing.T) {
+	t.Parallel()
+	s := newStore(t, sqlstore.Config{})
+	ctx := t.Context()
+	require.NoError(t, s.CreateChannel(ctx, &store.Channel{ID: "ch", ServiceID: "svc", PageID: "page"}))
+	n := 0
+	record := func(hour int, open, window bool) int64 {
+		t.Helper()
+		n++
+		r, err := s.RecordInbound(ctx, store.Inbound{ServiceID: "svc", ChannelID: "ch", PSID: "p", EnquiryID: "e",
+			Open: open, Window: window, Message: store.Message{ID: fmt.Sprint("m", n), Key: fmt.Sprint("k", n), CreatedAt: at(hour, 0)}})
+		require.NoError(t, err)
+		return r.Enquiry.Version
+	}
+	assert.Equal(t, int64(1), record(10, true, true), "opened")
+	assert.Equal(t, int64(1), record(9, true, true), "an earlier item")
+	assert.Equal(t, int64(1), record(11, true, false), "Window unset")
+	assert.Equal(t, int64(1), record(9, false, true), "an earlier item joining without Open")
+	assert.Equal(t, int64(2), record(11, false, true), "a later item moves the window")
+	assert.Equal(t, int64(3), record(12, true, true), "a later item moves the window")
+
+	version := func() int64 {
+		e, err := s.Enquiry(ctx, "e")
+		require.NoError(t, err)
+		return e.Version
+	}
+	require.NoError(t, s.AppendOutbound(ctx, &store.Message{ID: "o1", EnquiryID: "e", CreatedAt: at(13, 0)}))
+	assert.Equal(t, int64(4), version(), "LastOutboundAt moved")
+	require.NoError(t, s.AppendOutbound(ctx, &store.Message{ID: "o2", EnquiryID: "e", CreatedAt: at(12, 0)}))
+	assert.Equal(t, int64(4), version(), "an earlier outbound message")
 }

@@ -104,7 +104,7 @@ CREATE TABLE messages (
     reaction    text        NOT NULL DEFAULT '',
     state       text        NOT NULL DEFAULT '',
     error       text        NOT NULL DEFAULT '',
-    created_at  timestamptz
+    created_at  timestamptz NOT NULL
 );
 -- Promise 2: an inbound item is recorded at most once by its key, per channel.
 CREATE UNIQUE INDEX messages_inbound_key_key ON messages (channel_id, key) WHERE inbound;
