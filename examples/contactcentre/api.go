@@ -45,7 +45,7 @@ func (s *server) staffOnly(h staffHandler) http.HandlerFunc {
 		who, ok := s.authStaff(r)
 		if !ok {
 			s.fail(w, r, apiError{Status: http.StatusUnauthorized, Code: "unknown_staff",
-				Message: pickLang(staffLanguage(r), "Choose a staff member (X-Staff-ID).", "請選擇職員(X-Staff-ID)。")})
+				Message: pickLang(s.language(r), "Choose a staff member (X-Staff-ID).", "請選擇職員(X-Staff-ID)。")})
 			return
 		}
 		h(w, r, who)
@@ -55,6 +55,18 @@ func (s *server) staffOnly(h staffHandler) http.HandlerFunc {
 func (s *server) authStaff(r *http.Request) (staffMember, bool) {
 	m, ok := s.staff[r.Header.Get("X-Staff-ID")]
 	return m, ok
+}
+
+// language is the language of the errors and labels a request gets: the
+// one it asks for, else its staff member's, else English.
+func (s *server) language(r *http.Request) string {
+	if l := requestLanguage(r); l != "" {
+		return l
+	}
+	if m, ok := s.authStaff(r); ok {
+		return m.Language
+	}
+	return langEnglish
 }
 
 func pickLang(lang, en, hant string) string {
@@ -412,7 +424,7 @@ func (s *server) decode(w http.ResponseWriter, r *http.Request, v any, limit int
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		s.fail(w, r, apiError{Status: http.StatusBadRequest, Code: "bad_request",
-			Message: pickLang(staffLanguage(r), "The request body is not valid JSON for this call: ", "請求內容不是此操作可接受的 JSON:") + err.Error()})
+			Message: pickLang(s.language(r), "The request body is not valid JSON for this call: ", "請求內容不是此操作可接受的 JSON:") + err.Error()})
 		return false
 	}
 	return true
@@ -429,7 +441,7 @@ func (s *server) ok(w http.ResponseWriter, v any) {
 // failErr answers with what err means for the staff member, and logs the
 // errors that are the server's fault.
 func (s *server) failErr(w http.ResponseWriter, r *http.Request, err error) {
-	e := explain(err, staffLanguage(r))
+	e := explain(err, s.language(r))
 	if e.Status >= 500 && !errors.Is(err, context.Canceled) {
 		s.log.ErrorContext(r.Context(), "api", "path", r.URL.Path, "err", err)
 	}
@@ -527,7 +539,7 @@ func (s *server) apiDiagnose(w http.ResponseWriter, r *http.Request, _ staffMemb
 func (s *server) decodeLoose(w http.ResponseWriter, r *http.Request, v any, limit int64) bool {
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit)).Decode(v); err != nil {
 		s.fail(w, r, apiError{Status: http.StatusBadRequest, Code: "bad_request",
-			Message: pickLang(staffLanguage(r), "The request body is not valid JSON for this call: ", "請求內容不是此操作可接受的 JSON:") + err.Error()})
+			Message: pickLang(s.language(r), "The request body is not valid JSON for this call: ", "請求內容不是此操作可接受的 JSON:") + err.Error()})
 		return false
 	}
 	return true

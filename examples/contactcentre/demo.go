@@ -36,6 +36,15 @@ const demoCustomInfo = "Opening hours 09:00–18:00 HKT. Ask for the tracking nu
 	"Damaged parcels: ask for a photo, then open a claim within 7 days.\n" +
 	"辦公時間 09:00–18:00。請先索取追蹤編號(HP-xxxxx)。包裹損壞:請訪客提供相片,並於 7 日內提出索償。"
 
+// The demo channel's welcome and close auto-replies, in both languages
+// (CHAN-3); the placeholders are filled by package autoreply.
+const (
+	demoWelcome = "Hi {visitor}, thanks for messaging Harbour Parcels! Someone from our team will be with you shortly. " +
+		"{visitor}您好!多謝您聯絡海港速遞,我們的客服人員將盡快回覆您。"
+	demoClose = "Thanks for chatting with us, {visitor}![ {staff}, Harbour Parcels] " +
+		"感謝您的聯絡!如需其他協助,歡迎再傳訊息給我們。"
+)
+
 // demoVisitor is a simulated person writing to the demo Page: a PSID, a
 // profile the fake Graph API gives out, and a script of messages. The first
 // line is sent when the demo starts; each staff reply (and each press of
@@ -149,9 +158,12 @@ func (d *demo) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	replies := autoreply.DefaultSettings(autoreply.English)
+	replies.Welcome.Text = demoWelcome
+	replies.Close.Text = demoClose
 	set := channel.Settings{
 		Name:       "Harbour Parcels",
-		AutoReply:  autoreply.DefaultSettings(autoreply.TraditionalChinese),
+		AutoReply:  replies,
 		CustomInfo: store.CustomInfo{On: true, Text: demoCustomInfo},
 	}
 	ch, err := d.s.channels.Connect(ctx, channel.ConnectRequest{Login: login, PageID: demoPageID, Settings: &set})
@@ -242,11 +254,11 @@ func (d *demo) write(psid string) {
 	base := d.base
 	d.mu.Unlock()
 	line := v.script[min(n, len(v.script)-1)]
-	b := messengertest.Delivery(d.fake.AppSecret).At(d.s.clock.Now())
+	// Messenger delivers a text and a picture sent together as two messages.
+	b := messengertest.Delivery(d.fake.AppSecret).At(d.s.clock.Now()).Text(demoPageID, psid, line.text)
 	if line.picture {
 		b.Attachment(demoPageID, psid, "image", base+"/demo/picture.png")
 	}
-	b.Text(demoPageID, psid, line.text)
 	d.deliver(b)
 }
 
@@ -312,7 +324,7 @@ const maxAdvance = 30 * 24 * time.Hour
 
 // advance moves the demo clock forward: POST /demo/advance?d=25h.
 func (d *demo) advance(w http.ResponseWriter, r *http.Request) {
-	lang := staffLanguage(r)
+	lang := d.s.language(r)
 	dur, err := time.ParseDuration(r.URL.Query().Get("d"))
 	if err != nil || dur <= 0 || dur > maxAdvance {
 		d.s.fail(w, r, apiError{Status: http.StatusBadRequest, Code: "bad_duration", Message: pickLang(lang,

@@ -11,9 +11,10 @@ const (
 	langChinese = "zh-Hant"
 )
 
-// staffLanguage picks the staff member's language from the request: the
-// console sends Accept-Language with the language chosen in its header.
-func staffLanguage(r *http.Request) string {
+// requestLanguage picks the language of a request from Accept-Language
+// (the console sends the language chosen in its header), or "" if it names
+// neither English nor Traditional Chinese.
+func requestLanguage(r *http.Request) string {
 	for part := range strings.SplitSeq(r.Header.Get("Accept-Language"), ",") {
 		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
 		tag = strings.ToLower(tag)
@@ -24,7 +25,7 @@ func staffLanguage(r *http.Request) string {
 			return langEnglish
 		}
 	}
-	return langEnglish
+	return ""
 }
 
 // uiStrings are the console's labels, handed to the page as JSON. The keys
@@ -33,7 +34,7 @@ var uiStrings = map[string]map[string]string{
 	langEnglish: {
 		"staff": "Staff", "language": "Language", "live": "live", "offline": "offline",
 		"demoClock": "Demo clock:", "visitorEn": "Visitor writes (English)", "visitorZh": "Visitor writes (中文)",
-		"advance": "+25 hours", "tabOpen": "Waiting & open", "tabTaken": "Taken", "tabClosed": "Closed",
+		"advance": "+25 hours", "tabOpen": "Open", "tabTaken": "Taken", "tabClosed": "Closed",
 		"empty": "No enquiries here yet.", "channels": "Channels", "diagnose": "Diagnose",
 		"pick": "Pick an enquiry from the queue.", "take": "Take", "transfer": "Transfer to", "close": "Close",
 		"customInfo": "Channel info for staff", "send": "Send", "long": "Paste 2,001 characters",
@@ -49,7 +50,7 @@ var uiStrings = map[string]map[string]string{
 	langChinese: {
 		"staff": "職員", "language": "語言", "live": "即時", "offline": "離線",
 		"demoClock": "示範時鐘:", "visitorEn": "訪客留言(English)", "visitorZh": "訪客留言(中文)",
-		"advance": "+25 小時", "tabOpen": "等候及進行中", "tabTaken": "已接手", "tabClosed": "已關閉",
+		"advance": "+25 小時", "tabOpen": "進行中", "tabTaken": "已接手", "tabClosed": "已關閉",
 		"empty": "暫時沒有查詢。", "channels": "渠道", "diagnose": "診斷",
 		"pick": "請從佇列中選擇一個查詢。", "take": "接手", "transfer": "轉交給", "close": "關閉",
 		"customInfo": "渠道備註(只供職員)", "send": "發送", "long": "貼上 2,001 個字元",

@@ -209,7 +209,7 @@ func (s *server) openStore(ctx context.Context) error {
 		s.store = memstore.New()
 		return nil
 	}
-	db, err := sqlstore.New(ctx, sqlstore.Config{DSN: s.cfg.Postgres, Logger: s.log.With("pkg", "sqlstore"), Now: s.clock.Now})
+	db, err := sqlstore.New(ctx, sqlstore.Config{DSN: s.cfg.Postgres, Logger: s.log.With("pkg", "sqlstore")})
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
@@ -296,7 +296,7 @@ func (s *server) console(w http.ResponseWriter, r *http.Request) {
 		Staff   []staffMember
 		Demo    bool
 		Strings map[string]map[string]string
-	}{staffLanguage(r), s.cfg.Staff, s.demo != nil, uiStrings})
+	}{s.language(r), s.cfg.Staff, s.demo != nil, uiStrings})
 	if err != nil {
 		s.log.Error("render console", "err", err)
 	}

@@ -55,8 +55,12 @@ function when(iso) {
     { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
+const HAN = /\p{Script=Han}/u;
+
 function visitorName(v, psid) {
-  const n = [v && v.first_name, v && v.last_name].filter(Boolean).join(" ");
+  const first = (v && v.first_name) || "", last = (v && v.last_name) || "";
+  // Chinese names put the family name first, with no space: 陳大文.
+  const n = HAN.test(first + last) ? last + first : [first, last].filter(Boolean).join(" ");
   return n || t("visitor") + " " + psid.slice(-4);
 }
 
@@ -177,9 +181,14 @@ async function loadEnquiry() {
   $("custom-info-text").textContent = d.custom_info || "";
   const mine = e.status === "taken" && e.staff_id === state.staff;
   $("take").hidden = !(e.status === "queued" || e.status === "offered");
-  $("close").hidden = e.status === "closed";
+  $("close").hidden = e.status === "closed" || (e.status === "taken" && !mine);
   $("transfer").hidden = !mine;
   $("transfer-to").hidden = !mine;
+  for (const o of $("transfer-to").options) o.hidden = o.value === state.staff;
+  if ($("transfer-to").value === state.staff) {
+    const other = [...$("transfer-to").options].find((o) => !o.hidden);
+    if (other) $("transfer-to").value = other.value;
+  }
   $("composer").hidden = !mine;
   const ol = $("messages");
   ol.replaceChildren(...d.messages.map(renderMessage));
@@ -188,6 +197,7 @@ async function loadEnquiry() {
 
 async function select(id) {
   state.selected = id;
+  history.replaceState(null, "", "#e=" + encodeURIComponent(id));
   showError(null);
   await Promise.all([loadEnquiry(), loadQueue()]);
 }
@@ -238,11 +248,18 @@ async function demo(path) {
 }
 
 function init() {
+  // Links may name the staff member, the language and an enquiry:
+  // /#staff=wing&lang=zh-Hant&e=<id>.
+  const link = new URLSearchParams(location.hash.slice(1));
+  if (link.get("staff")) state.staff = link.get("staff");
+  if (link.get("lang")) state.lang = link.get("lang");
   const staffSel = $("staff");
   state.staffList = [...staffSel.options].map((o) => ({ id: o.value, lang: o.dataset.lang }));
   if (!state.staffList.some((s) => s.id === state.staff)) state.staff = staffSel.value;
   staffSel.value = state.staff;
-  if (!STRINGS[state.lang]) state.lang = staffSel.selectedOptions[0].dataset.lang || "en";
+  if (!STRINGS[state.lang] || (link.get("staff") && !link.get("lang"))) {
+    state.lang = staffSel.selectedOptions[0].dataset.lang || "en";
+  }
   $("lang").value = state.lang;
   staffSel.onchange = () => {
     state.staff = staffSel.value;
@@ -300,6 +317,7 @@ function init() {
   connectEvents();
   loadQueue().catch(showError);
   loadChannels().catch(showError);
+  if (link.get("e")) select(link.get("e")).catch(showError);
 }
 
 init();

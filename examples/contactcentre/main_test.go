@@ -1,0 +1,385 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pagedesk/pagedesk/enquiry"
+)
+
+// TestDemo starts the contact centre in demo mode on a free port, drives
+// the staff API as the console does (an enquiry arrives, take, reply, the
+// rules refuse, close) and stops it. It waits on the server's own live
+// events, never on the wall clock.
+func TestDemo(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cc := startDemo(ctx, t)
+	events := cc.events(ctx, t)
+
+	// A visitor writes to the demo Page: a signed webhook delivery.
+	cc.call(ctx, t, "POST", "/demo/visitor?lang=en", "", nil, http.StatusOK, nil)
+	opened := waitEvent(ctx, t, events, func(e liveEvent) bool { return e.Type == string(enquiry.NoticeOpened) })
+	id := opened.EnquiryID
+	require.NotEmpty(t, id)
+
+	var queue struct{ Enquiries []enquiryJSON }
+	cc.call(ctx, t, "GET", "/api/enquiries", "", nil, http.StatusOK, &queue)
+	var listed *enquiryJSON
+	for i := range queue.Enquiries {
+		if queue.Enquiries[i].ID == id {
+			listed = &queue.Enquiries[i]
+		}
+	}
+	require.NotNil(t, listed, "the new enquiry is in the queue")
+	assert.Equal(t, "Alice", listed.Visitor.FirstName, "the profile was fetched from the fake Graph API")
+	assert.NotEmpty(t, listed.Preview)
+
+	// amy takes it; wing cannot take it any more.
+	var e enquiryJSON
+	cc.call(ctx, t, "POST", "/api/enquiries/"+id+"/take", "", nil, http.StatusOK, &e)
+	assert.Equal(t, "taken", e.Status)
+	assert.Equal(t, "amy", e.StaffID)
+	var refused struct{ Error apiError }
+	cc.as("wing").call(ctx, t, "POST", "/api/enquiries/"+id+"/take", "", nil, http.StatusConflict, &refused)
+	assert.Equal(t, "already_taken", refused.Error.Code)
+	assert.Equal(t, "amy 已先接手此查詢。", refused.Error.Message, "wing reads it in Traditional Chinese")
+
+	// amy replies; the message goes through the fake Graph API.
+	var sent messageJSON
+	cc.call(ctx, t, "POST", "/api/enquiries/"+id+"/reply", "", map[string]string{"text": "Hello Alice, let me check."}, http.StatusOK, &sent)
+	assert.Equal(t, "sent", sent.State)
+	assert.Equal(t, "staff", sent.Author)
+
+	// RULE-1: 2,001 characters are refused, in the staff member's language.
+	long := map[string]string{"text": strings.Repeat("字", 2001)}
+	cc.call(ctx, t, "POST", "/api/enquiries/"+id+"/reply", "", long, http.StatusUnprocessableEntity, &refused)
+	assert.Equal(t, apiError{Code: "too_long", Rule: "RULE-1", Message: "The message is 2,001 characters; the limit is 2,000."}, refused.Error)
+	cc.call(ctx, t, "POST", "/api/enquiries/"+id+"/reply", langChinese, long, http.StatusUnprocessableEntity, &refused)
+	assert.Equal(t, "訊息有 2,001 個字元,上限為 2,000 個字元。", refused.Error.Message)
+
+	// The conversation as staff see it: the visitor's message, the welcome
+	// auto-reply, the reply, and the channel's custom info (CHAN-5).
+	var view struct {
+		Enquiry    enquiryJSON
+		Messages   []messageJSON
+		CustomInfo string `json:"custom_info"`
+	}
+	cc.call(ctx, t, "GET", "/api/enquiries/"+id, "", nil, http.StatusOK, &view)
+	assert.Equal(t, demoCustomInfo, view.CustomInfo)
+	authors := map[string]int{}
+	for _, m := range view.Messages {
+		authors[m.Author]++
+	}
+	assert.Positive(t, authors["visitor"])
+	assert.Positive(t, authors["autoreply"], "the welcome auto-reply")
+	assert.Equal(t, 1, authors["staff"], "the refused replies were not recorded")
+
+	// RULE-5: 25 hours later the window has passed.
+	cc.call(ctx, t, "POST", "/demo/advance?d=25h", "", nil, http.StatusOK, nil)
+	cc.call(ctx, t, "POST", "/api/enquiries/"+id+"/reply", "", map[string]string{"text": "Still there?"}, http.StatusConflict, &refused)
+	assert.Equal(t, apiError{Code: "outside_window", Rule: "RULE-5", Message: enquiry.WindowTextEnglish}, refused.Error)
+	cc.call(ctx, t, "POST", "/api/enquiries/"+id+"/reply", langChinese, map[string]string{"text": "還在嗎?"}, http.StatusConflict, &refused)
+	assert.Equal(t, enquiry.WindowTextTraditionalChinese, refused.Error.Message)
+
+	// Close it: the console hears of it live.
+	cc.call(ctx, t, "POST", "/api/enquiries/"+id+"/close", "", nil, http.StatusOK, &e)
+	assert.Equal(t, "closed", e.Status)
+	waitEvent(ctx, t, events, func(e liveEvent) bool { return e.Type == string(enquiry.NoticeClosed) && e.EnquiryID == id })
+	cc.call(ctx, t, "GET", "/api/enquiries?status=closed", "", nil, http.StatusOK, &queue)
+	require.NotEmpty(t, queue.Enquiries)
+	assert.Equal(t, id, queue.Enquiries[0].ID)
+
+	// The channel's diagnosis passes on the fake Graph API.
+	var channels struct{ Channels []channelJSON }
+	cc.call(ctx, t, "GET", "/api/channels", "", nil, http.StatusOK, &channels)
+	require.Len(t, channels.Channels, 1)
+	var diag struct {
+		OK     bool
+		Checks []checkJSON
+	}
+	cc.call(ctx, t, "POST", "/api/channels/"+channels.Channels[0].ID+"/diagnose", "", nil, http.StatusOK, &diag)
+	assert.True(t, diag.OK, "diagnosis: %+v", diag.Checks)
+
+	// Unknown staff are refused; the console page renders.
+	cc.as("mallory").call(ctx, t, "GET", "/api/enquiries", "", nil, http.StatusUnauthorized, nil)
+	page := cc.get(ctx, t, "/")
+	assert.Contains(t, page, `<option value="wing" data-lang="zh-Hant">Wing Chan</option>`)
+
+	cc.stop(ctx, t)
+}
+
+// TestConnectFlow connects the demo admin's second Page through the whole
+// Facebook Login flow: /connect, the (demo) login dialog, the callback,
+// the Page picker, POST /connect/pages.
+func TestConnectFlow(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cc := startDemo(ctx, t)
+
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	client := &http.Client{Jar: jar}
+	res := mustDo(t, client, mustRequest(ctx, t, "GET", cc.base+"/connect", nil))
+	dialog := readBody(t, res)
+	require.Equal(t, http.StatusOK, res.StatusCode, dialog)
+	assert.Contains(t, dialog, "pages_messaging")
+	cont := between(dialog, `class="button" href="`, `"`)
+	require.NotEmpty(t, cont)
+	res = mustDo(t, client, mustRequest(ctx, t, "GET", strings.ReplaceAll(cont, "&amp;", "&"), nil))
+	picker := readBody(t, res)
+	require.Equal(t, http.StatusOK, res.StatusCode, picker)
+	assert.Contains(t, picker, demoOtherName)
+	assert.Contains(t, picker, "channel active", "the demo Page is already a channel")
+
+	form := strings.NewReader("page_id=" + demoOtherPageID)
+	req := mustRequest(ctx, t, "POST", cc.base+"/connect/pages", form)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res = mustDo(t, client, req)
+	result := readBody(t, res)
+	require.Equal(t, http.StatusOK, res.StatusCode, result)
+	assert.Contains(t, result, "connected as channel")
+
+	var channels struct{ Channels []channelJSON }
+	cc.call(ctx, t, "GET", "/api/channels", "", nil, http.StatusOK, &channels)
+	assert.Len(t, channels.Channels, 2)
+	cc.stop(ctx, t)
+}
+
+func TestParseConfig(t *testing.T) {
+	t.Parallel()
+	full := map[string]string{"PAGEDESK_APP_ID": "1", "PAGEDESK_APP_SECRET": "s", "PAGEDESK_VERIFY_TOKEN": "v"}
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr string
+	}{
+		{"demo needs nothing", []string{"-demo"}, nil, ""},
+		{"everything from the environment", nil, full, ""},
+		{"missing app id", nil, without(full, "PAGEDESK_APP_ID"), "PAGEDESK_APP_ID"},
+		{"missing app secret", nil, without(full, "PAGEDESK_APP_SECRET"), "PAGEDESK_APP_SECRET"},
+		{"missing verify token", nil, without(full, "PAGEDESK_VERIFY_TOKEN"), "PAGEDESK_VERIFY_TOKEN"},
+		{"flag instead of variable", []string{"-verify-token", "v"}, without(full, "PAGEDESK_VERIFY_TOKEN"), ""},
+		{"bad staff language", []string{"-demo", "-staff", "a:A:B:fr"}, nil, `language "fr"`},
+		{"duplicate staff", []string{"-demo", "-staff", "a:A:B:en,a:C:D:en"}, nil, "appears twice"},
+		{"bad log level", []string{"-demo", "-log-level", "loud"}, nil, "-log-level"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := parseConfig(tt.args, func(k string) string { return tt.env[k] }, io.Discard)
+			if tt.wantErr == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.wantErr)
+		})
+	}
+}
+
+func TestGroup(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 2001: "2,001", 25000000: "25,000,000", -1234: "-1,234"} {
+		assert.Equal(t, want, group(n))
+	}
+}
+
+func without(m map[string]string, key string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if k != key {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// --- a running contact centre -------------------------------------------
+
+type running struct {
+	base   string
+	staff  string
+	cancel context.CancelFunc
+	done   chan error
+	logs   *syncBuffer
+}
+
+func startDemo(ctx context.Context, t *testing.T) *running {
+	t.Helper()
+	runCtx, cancel := context.WithCancel(ctx)
+	cc := &running{staff: "amy", cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
+	started := make(chan string, 1)
+	go func() {
+		cc.done <- run(runCtx, []string{"-demo", "-listen", "127.0.0.1:0", "-log-level", "debug"},
+			func(string) string { return "" }, io.Discard, cc.logs, func(u string) { started <- u })
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if t.Failed() {
+			t.Logf("server log:\n%s", cc.logs.String())
+		}
+	})
+	select {
+	case cc.base = <-started:
+	case err := <-cc.done:
+		t.Fatalf("contactcentre stopped at start: %v", err)
+	case <-ctx.Done():
+		t.Fatal("contactcentre did not start in time")
+	}
+	return cc
+}
+
+// as returns the same server seen by another staff member.
+func (cc *running) as(staff string) *running {
+	c := *cc
+	c.staff = staff
+	return &c
+}
+
+// stop asks for a graceful shutdown and waits for it.
+func (cc *running) stop(ctx context.Context, t *testing.T) {
+	t.Helper()
+	cc.cancel()
+	select {
+	case err := <-cc.done:
+		require.NoError(t, err)
+	case <-ctx.Done():
+		t.Fatal("contactcentre did not stop in time")
+	}
+}
+
+// call makes an API call as the console does and decodes the answer.
+func (cc *running) call(ctx context.Context, t *testing.T, method, path, lang string, body any, wantStatus int, out any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(t, err)
+		rd = bytes.NewReader(b)
+	}
+	req := mustRequest(ctx, t, method, cc.base+path, rd)
+	req.Header.Set("X-Staff-ID", cc.staff)
+	if lang != "" {
+		req.Header.Set("Accept-Language", lang)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res := mustDo(t, http.DefaultClient, req)
+	data := readBody(t, res)
+	require.Equal(t, wantStatus, res.StatusCode, "%s %s: %s", method, path, data)
+	if out != nil {
+		require.NoError(t, json.Unmarshal([]byte(data), out), data)
+	}
+}
+
+func (cc *running) get(ctx context.Context, t *testing.T, path string) string {
+	t.Helper()
+	res := mustDo(t, http.DefaultClient, mustRequest(ctx, t, "GET", cc.base+path, nil))
+	body := readBody(t, res)
+	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	return body
+}
+
+// events subscribes to the live stream as the console's EventSource does.
+func (cc *running) events(ctx context.Context, t *testing.T) <-chan liveEvent {
+	t.Helper()
+	res := mustDo(t, http.DefaultClient, mustRequest(ctx, t, "GET", cc.base+"/api/events", nil))
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, "text/event-stream", res.Header.Get("Content-Type"))
+	out := make(chan liveEvent, 256)
+	go func() {
+		defer res.Body.Close()
+		defer close(out)
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			data, ok := strings.CutPrefix(sc.Text(), "data: ")
+			if !ok {
+				continue
+			}
+			var e liveEvent
+			if json.Unmarshal([]byte(data), &e) == nil {
+				out <- e
+			}
+		}
+	}()
+	return out
+}
+
+// waitEvent returns the first event that matches, failing at ctx's deadline.
+func waitEvent(ctx context.Context, t *testing.T, events <-chan liveEvent, match func(liveEvent) bool) liveEvent {
+	t.Helper()
+	for {
+		select {
+		case e, ok := <-events:
+			require.True(t, ok, "the event stream ended")
+			if match(e) {
+				return e
+			}
+		case <-ctx.Done():
+			t.Fatal("the expected live event did not come")
+		}
+	}
+}
+
+func mustRequest(ctx context.Context, t *testing.T, method, url string, body io.Reader) *http.Request {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	require.NoError(t, err)
+	return req
+}
+
+func mustDo(t *testing.T, c *http.Client, req *http.Request) *http.Response {
+	t.Helper()
+	res, err := c.Do(req)
+	require.NoError(t, err)
+	return res
+}
+
+func readBody(t *testing.T, res *http.Response) string {
+	t.Helper()
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return string(b)
+}
+
+func between(s, start, end string) string {
+	_, after, ok := strings.Cut(s, start)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(after, end)
+	return v
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
