@@ -32,11 +32,12 @@ var ErrTokenKey = errors.New("sqlstore: page token cannot be decrypted with the 
 // Config configures a Store. Exactly one of DSN and Pool must be set.
 type Config struct {
 	// DSN is a PostgreSQL connection string (URL or key=value form) from
-	// which New opens its own pool, closed by Close. Pool settings such as
-	// pool_max_conns may be given in it.
+	// which New opens its own pool, closed by ClosePool. Pool settings such
+	// as pool_max_conns may be given in it.
 	DSN string
-	// Pool is an existing pool to use instead of DSN. The store does not
-	// close it: its owner does, after closing the store.
+	// Pool is an existing pool to use instead of DSN, for example one
+	// shared by several stores in different schemas. The store does not
+	// close it: its owner does, once the store is no longer used.
 	Pool *pgxpool.Pool
 	// Schema is the PostgreSQL schema holding the store's tables; empty
 	// means DefaultSchema. It is created by Migrate. Several stores (for
