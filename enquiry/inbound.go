@@ -35,6 +35,11 @@ import (
 //   - standby items (another app owns the thread) are recorded and trigger
 //     nothing.
 //
+// Deliveries, reads and echoes of the service's own sends are not
+// conversation items, so they are not recorded by key: they are applied
+// idempotently instead (a watermark never moves a state back; a
+// confirmation sets a state once).
+//
 // The events of one delivery are handled in order; it stops at the first
 // store failure so that a visitor's messages keep their order on retry.
 func (s *Service) HandleEvents(ctx context.Context, events []messenger.Event) error {
