@@ -553,3 +553,47 @@ func TestVersionOnlyOnChange(t *testing.T) {
 	require.NoError(t, s.AppendOutbound(ctx, &store.Message{ID: "o2", EnquiryID: "e", CreatedAt: at(12, 0)}))
 	assert.Equal(t, int64(4), version(), "an earlier outbound message")
 }
+
+// TestIDsCompareBytewise lists channels that share a creation time in a
+// database whose locale sorts text otherwise (ICU en-US: "_" < "a" < "B"),
+// and expects them by id byte by byte, as every store orders them.
+func TestIDsCompareBytewise(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	db := newSchema(t) // a fresh name; the schema itself is not used
+	_, err := sharedPool.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize()+
+		" TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'")
+	if err != nil {
+		t.Skipf("this PostgreSQL cannot create a database with an ICU locale: %v", err)
+	}
+	t.Cleanup(func() {
+		_, err := sharedPool.Exec(context.WithoutCancel(ctx), "DROP DATABASE "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)")
+		assert.NoError(t, err)
+	})
+	cfg, err := pgxpool.ParseConfig(dsn(t))
+	require.NoError(t, err)
+	cfg.ConnConfig.Database = db
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close) // runs before the DROP DATABASE registered above
+	s := newStore(t, sqlstore.Config{Pool: pool, Schema: "pagedesk"})
+
+	ids := []string{"a", "B", "_", "Z", "b"}
+	var localeOrder []string
+	require.NoError(t, pool.QueryRow(ctx, "SELECT array_agg(x ORDER BY x) FROM unnest($1::text[]) AS x", ids).Scan(&localeOrder))
+	want := []string{"B", "Z", "_", "a", "b"}
+	require.NotEqual(t, want, localeOrder, "the database's locale orders text otherwise, or the test proves nothing")
+
+	for _, id := range ids {
+		require.NoError(t, s.CreateChannel(ctx, &store.Channel{ID: id, ServiceID: "svc", PageID: "page-" + id, CreatedAt: at(8, 0)}))
+	}
+	var got []string
+	for c, err := range store.All(ctx, func(ctx context.Context, o store.ListOptions) (store.Page[store.Channel], error) {
+		o.Limit = 2
+		return s.ListChannels(ctx, "svc", o)
+	}) {
+		require.NoError(t, err)
+		got = append(got, c.ID)
+	}
+	assert.Equal(t, want, got)
+}
