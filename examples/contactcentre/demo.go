@@ -150,10 +150,6 @@ func (d *demo) setup(ctx context.Context) error {
 	}
 	d.fake.OnSend(d.onSend)
 
-	existing, err := d.s.store.ChannelByPage(ctx, demoPageID)
-	if err == nil && existing.Status != store.ChannelDeleted {
-		return nil // a -postgres database that already holds the demo Page
-	}
 	login, err := d.login(ctx)
 	if err != nil {
 		return err
@@ -166,6 +162,8 @@ func (d *demo) setup(ctx context.Context) error {
 		AutoReply:  replies,
 		CustomInfo: store.CustomInfo{On: true, Text: demoCustomInfo},
 	}
+	// With -postgres the Page may be a channel already, from an earlier run:
+	// connecting it again restores it with its settings, as for any admin.
 	ch, err := d.s.channels.Connect(ctx, channel.ConnectRequest{Login: login, PageID: demoPageID, Settings: &set})
 	if err != nil {
 		return err

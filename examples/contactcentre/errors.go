@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"strconv"
+	"strings"
 
 	"github.com/pagedesk/pagedesk/autoreply"
 	"github.com/pagedesk/pagedesk/channel"
@@ -100,7 +101,7 @@ func explain(err error, lang string) apiError {
 	case errors.As(err, &invalid):
 		return apiError{http.StatusUnprocessableEntity, "invalid", "", validationText(invalid, zh)}
 	case errors.As(err, &perms):
-		return apiError{http.StatusForbidden, "missing_permissions", "CONN-3", err.Error()}
+		return apiError{http.StatusForbidden, "missing_permissions", "CONN-3", permissionsText(perms, zh)}
 	case errors.Is(err, channel.ErrPageAlreadyConnected):
 		return apiError{http.StatusConflict, "page_taken", "CONN-6", pick(
 			"This Facebook Page is already connected to a service; disconnect it there first.",
@@ -119,16 +120,61 @@ func explain(err error, lang string) apiError {
 		"Something went wrong on the server; it has been logged.", "伺服器發生錯誤,已記錄。")}
 }
 
+// permissionZh are the four permissions' descriptions in Traditional
+// Chinese (package channel gives them in English).
+var permissionZh = map[string]string{
+	"pages_messaging":       "管理及存取專頁的 Messenger 對話",
+	"pages_show_list":       "顯示您管理的專頁清單",
+	"pages_read_engagement": "讀取專頁上發佈的內容",
+	"pages_manage_metadata": "管理專頁的帳戶、設定及 Webhook",
+}
+
+// permissionsText names every permission Facebook Login did not grant and
+// what it is for (CONN-3).
+func permissionsText(e *channel.PermissionError, zh bool) string {
+	var b strings.Builder
+	for i, m := range e.Missing {
+		desc := m.Description
+		if zh && permissionZh[m.Name] != "" {
+			desc = permissionZh[m.Name]
+		}
+		switch {
+		case i > 0 && zh:
+			b.WriteString("、")
+		case i > 0:
+			b.WriteString("; ")
+		}
+		if zh {
+			fmt.Fprintf(&b, "%s(%s)", m.Name, desc)
+		} else {
+			fmt.Fprintf(&b, "%s (%s)", m.Name, desc)
+		}
+	}
+	if zh {
+		return "Facebook 登入未授予以下權限:" + b.String() + "。請重新登入並允許所有要求的權限。"
+	}
+	return "Facebook Login did not grant " + b.String() + ". Log in again and allow every permission asked for."
+}
+
 // validationText says which setting breaks which limit (CHAN-1, CHAN-5).
 func validationText(v *channel.ValidationError, zh bool) string {
 	field := map[string]string{"channel name": "渠道名稱", "custom info": "渠道備註"}[v.Field]
 	switch {
+	case v.Problem == "is required" && v.Field == "channel name":
+		return pickText(zh, "The channel name is required.", "渠道名稱為必填。")
 	case v.Limit == 0 || v.Problem != "" || field == "":
 		return v.Error()
 	case zh:
 		return fmt.Sprintf("%s有 %s 個字元,上限為 %s 個字元。", field, group(int64(v.Length)), group(int64(v.Limit)))
 	}
 	return fmt.Sprintf("The %s is %s characters; the limit is %s.", v.Field, group(int64(v.Length)), group(int64(v.Limit)))
+}
+
+func pickText(zh bool, en, hant string) string {
+	if zh {
+		return hant
+	}
+	return en
 }
 
 // group writes n with thousands separators (2,001), as people read

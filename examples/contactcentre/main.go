@@ -49,6 +49,7 @@ type config struct {
 	AppSecret   string
 	VerifyToken string
 	Postgres    string // PostgreSQL DSN; empty means memstore
+	Schema      string // PostgreSQL schema; empty means sqlstore's default
 	ServiceID   string
 	Staff       []staffMember
 	MaxServing  int // RULE-4
@@ -74,6 +75,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.AppSecret, "app-secret", env("PAGEDESK_APP_SECRET", ""), "Facebook app `secret` (PAGEDESK_APP_SECRET; prefer the variable: flags show in ps)")
 	fs.StringVar(&c.VerifyToken, "verify-token", env("PAGEDESK_VERIFY_TOKEN", ""), "webhook verify `token` (PAGEDESK_VERIFY_TOKEN)")
 	fs.StringVar(&c.Postgres, "postgres", env("PAGEDESK_POSTGRES", ""), "PostgreSQL `DSN` (PAGEDESK_POSTGRES); empty keeps everything in memory")
+	fs.StringVar(&c.Schema, "postgres-schema", env("PAGEDESK_POSTGRES_SCHEMA", ""), "PostgreSQL `schema` holding the tables (PAGEDESK_POSTGRES_SCHEMA); default sqlstore's")
 	fs.StringVar(&c.ServiceID, "service", env("PAGEDESK_SERVICE", "default"), "the service (tenant) `id` this process serves (PAGEDESK_SERVICE)")
 	staff := fs.String("staff", env("PAGEDESK_STAFF", "amy:Amy:Wong:en,wing:Wing:Chan:zh-Hant"), "staff `list`: id:first:last:language, comma-separated (PAGEDESK_STAFF)")
 	fs.IntVar(&c.MaxServing, "max-serving", 200, "most visitors the service serves at once (RULE-4)")

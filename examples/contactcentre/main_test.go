@@ -4,15 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -24,9 +28,37 @@ import (
 // rules refuse, close) and stops it. It waits on the server's own live
 // events, never on the wall clock.
 func TestDemo(t *testing.T) {
+	demoFlow(t)
+}
+
+// TestDemoOnPostgres runs the same flow with -postgres, in a schema of its
+// own, when SQLSTORE_DSN names a PostgreSQL (as in CI; see README.md).
+func TestDemoOnPostgres(t *testing.T) {
+	dsn := os.Getenv("SQLSTORE_DSN")
+	if dsn == "" {
+		t.Skip("SQLSTORE_DSN not set: skipping the PostgreSQL run; see README.md, Running on PostgreSQL")
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "contactcentre_test_" + hex.EncodeToString(b[:])
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			t.Errorf("dropping schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			t.Errorf("dropping schema %s: %v", schema, err)
+		}
+	})
+	demoFlow(t, "-postgres", dsn, "-postgres-schema", schema)
+}
+
+func demoFlow(t *testing.T, args ...string) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	cc := startDemo(ctx, t)
+	cc := startDemo(ctx, t, args...)
 	events := cc.events(ctx, t)
 
 	// A visitor writes to the demo Page: a signed webhook delivery.
@@ -218,13 +250,13 @@ type running struct {
 	logs   *syncBuffer
 }
 
-func startDemo(ctx context.Context, t *testing.T) *running {
+func startDemo(ctx context.Context, t *testing.T, args ...string) *running {
 	t.Helper()
 	runCtx, cancel := context.WithCancel(ctx)
 	cc := &running{staff: "amy", cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
 	started := make(chan string, 1)
 	go func() {
-		cc.done <- run(runCtx, []string{"-demo", "-listen", "127.0.0.1:0", "-log-level", "debug"},
+		cc.done <- run(runCtx, append([]string{"-demo", "-listen", "127.0.0.1:0", "-log-level", "debug"}, args...),
 			func(string) string { return "" }, io.Discard, cc.logs, func(u string) { started <- u })
 	}()
 	t.Cleanup(func() {

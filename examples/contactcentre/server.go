@@ -209,7 +209,7 @@ func (s *server) openStore(ctx context.Context) error {
 		s.store = memstore.New()
 		return nil
 	}
-	db, err := sqlstore.New(ctx, sqlstore.Config{DSN: s.cfg.Postgres, Logger: s.log.With("pkg", "sqlstore")})
+	db, err := sqlstore.New(ctx, sqlstore.Config{DSN: s.cfg.Postgres, Schema: s.cfg.Schema, Logger: s.log.With("pkg", "sqlstore")})
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}

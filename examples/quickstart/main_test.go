@@ -120,3 +120,16 @@ func readAll(t *testing.T, res *http.Response) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// TestREADMEShowsBackendTest keeps the README's "Testing your own backend"
+// example identical to backend_test.go, which runs.
+func TestREADMEShowsBackendTest(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	src, err := os.ReadFile("backend_test.go")
+	require.NoError(t, err)
+	if !strings.Contains(string(readme), "```go\n"+string(src)+"```\n") {
+		t.Error("README.md must show examples/quickstart/backend_test.go verbatim, in a ```go block")
+	}
+}
