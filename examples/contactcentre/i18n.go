@@ -32,7 +32,7 @@ func requestLanguage(r *http.Request) string {
 // are used by ui/app.js (data-t attributes and t(...) calls).
 var uiStrings = map[string]map[string]string{
 	langEnglish: {
-		"staff": "Staff", "language": "Language", "live": "live", "offline": "offline",
+		"staff": "Staff", "language": "Language", "connect": "Connect a Page", "live": "live", "offline": "offline",
 		"demoClock": "Demo clock:", "visitorEn": "Visitor writes (English)", "visitorZh": "Visitor writes (中文)",
 		"advance": "+25 hours", "tabOpen": "Open", "tabTaken": "Taken", "tabClosed": "Closed",
 		"empty": "No enquiries here yet.", "channels": "Channels", "diagnose": "Diagnose",
@@ -48,7 +48,7 @@ var uiStrings = map[string]map[string]string{
 		"unreact": "(reaction removed)",
 	},
 	langChinese: {
-		"staff": "職員", "language": "語言", "live": "即時", "offline": "離線",
+		"staff": "職員", "language": "語言", "connect": "連接專頁", "live": "即時", "offline": "離線",
 		"demoClock": "示範時鐘:", "visitorEn": "訪客留言(English)", "visitorZh": "訪客留言(中文)",
 		"advance": "+25 小時", "tabOpen": "進行中", "tabTaken": "已接手", "tabClosed": "已關閉",
 		"empty": "暫時沒有查詢。", "channels": "渠道", "diagnose": "診斷",
