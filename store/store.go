@@ -459,7 +459,10 @@ type Messages interface {
 	// SetState records what became of an outbound message: its state (not
 	// empty), the mid Facebook gave it (an empty mid keeps the stored one)
 	// and the error text (replacing the stored one, so empty clears it).
-	// ErrNotFound if there is no such message.
+	// StateSent never moves a message back from StateDelivered or
+	// StateRead: an echo or a slow send result may arrive after the
+	// delivery or read event that covered the message. ErrNotFound if there
+	// is no such message.
 	SetState(ctx context.Context, messageID string, state DeliveryState, mid, errText string) error
 	// MessageByMID returns the message with Facebook's mid on a channel, or
 	// ErrNotFound. Mids are not unique in the store (an echo may be

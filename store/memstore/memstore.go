@@ -1011,7 +1011,9 @@ func (s *Store) SetState(ctx context.Context, messageID string, state store.Deli
 	if !ok {
 		return notFound("message", messageID)
 	}
-	m.m.State = state
+	if state != store.StateSent || (m.m.State != store.StateDelivered && m.m.State != store.StateRead) {
+		m.m.State = state
+	}
 	m.m.Error = errText
 	if mid == "" || mid == m.m.MID {
 		return nil

@@ -231,9 +231,9 @@ RETURNING channel_id, psid`),
 	return nil
 }
 
-// SetState records what became of an outbound message: its state, its mid
-// (kept when mid is empty) and its error text (replaced, so an empty one
-// clears it).
+// SetState records what became of an outbound message: its state (sent
+// never moves it back from delivered or read), its mid (kept when mid is
+// empty) and its error text (replaced, so an empty one clears it).
 func (s *Store) SetState(ctx context.Context, messageID string, state store.DeliveryState, mid, errText string) error {
 	if messageID == "" {
 		return store.Invalid("messageID", "is empty")
@@ -242,7 +242,7 @@ func (s *Store) SetState(ctx context.Context, messageID string, state store.Deli
 		return store.Invalid("state", "is empty")
 	}
 	tag, err := s.pool.Exec(ctx, s.q(`UPDATE {s}messages SET
-		state = $2,
+		state = CASE WHEN $2 = 'sent' AND state IN ('delivered', 'read') THEN state ELSE $2 END,
 		mid = CASE WHEN $3 = '' THEN mid ELSE $3 END,
 		error = $4
 	WHERE id = $1`), messageID, string(state), mid, errText)

@@ -84,6 +84,17 @@ func testSetState(t *testing.T, f *fixture) {
 	require.NoError(t, err)
 	assert.Empty(t, got.Error, "the error text is replaced")
 
+	// An echo or a slow send result may arrive after the delivery or read
+	// event that covered the message: sent never moves it back.
+	for _, st := range []store.DeliveryState{store.StateDelivered, store.StateRead} {
+		_, err = f.s.MarkWatermark(f.ctx, ch.ID, e.PSID, got.CreatedAt, st)
+		require.NoError(t, err)
+		require.NoError(t, f.s.SetState(f.ctx, m.ID, store.StateSent, mid, ""))
+		got, err = f.s.MessageByMID(f.ctx, ch.ID, mid)
+		require.NoError(t, err)
+		assert.Equal(t, st, got.State, "a late sent does not move a %s message back", st)
+	}
+
 	other := f.outbound(e, 11)
 	require.NoError(t, f.s.AppendOutbound(f.ctx, other))
 	require.NoError(t, f.s.SetState(f.ctx, other.ID, store.StateFailed, "", "outside the window"))
