@@ -94,12 +94,13 @@ type demo struct {
 	client  *http.Client
 	admin   messengertest.User
 
-	mu     sync.Mutex
-	base   string         // the running server's URL
-	step   map[string]int // psid -> next line of the script
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	base    string         // the running server's URL
+	step    map[string]int // psid -> next line of the script
+	stopped bool
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 func newDemo(s *server) *demo {
@@ -201,13 +202,16 @@ func (d *demo) newCode() string {
 	return code
 }
 
-// start begins the visitors' conversations: each visitor's first message
-// arrives shortly after the server is up, so that the newcomer sees
-// enquiries appear in the console.
+// start begins the visitors' conversations: unless -demo-auto=false, each
+// visitor's first message arrives shortly after the server is up, so that
+// the newcomer sees enquiries appear in the console.
 func (d *demo) start(_ context.Context, base string) {
 	d.mu.Lock()
 	d.base = base
 	d.mu.Unlock()
+	if !d.s.cfg.DemoAuto {
+		return
+	}
 	for i, v := range demoVisitors {
 		d.later(time.Duration(1+3*i)*time.Second, func() { d.write(v.psid) })
 	}
@@ -215,12 +219,20 @@ func (d *demo) start(_ context.Context, base string) {
 
 // stop ends the simulated visitors and waits for them.
 func (d *demo) stop() {
+	d.mu.Lock()
+	d.stopped = true
+	d.mu.Unlock()
 	d.cancel()
 	d.wg.Wait()
 }
 
 // later runs f after delay, unless the demo stops first.
 func (d *demo) later(delay time.Duration, f func()) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped {
+		return
+	}
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
@@ -296,8 +308,11 @@ func (d *demo) onSend(m messengertest.SentMessage) {
 }
 
 // staffReplied makes the visitor answer a staff reply a few seconds later,
-// as a person would.
+// as a person would (unless -demo-auto=false).
 func (d *demo) staffReplied(psid string) {
+	if !d.s.cfg.DemoAuto {
+		return
+	}
 	d.later(4*time.Second, func() { d.write(psid) })
 }
 

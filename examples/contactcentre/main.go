@@ -54,6 +54,7 @@ type config struct {
 	Staff       []staffMember
 	MaxServing  int // RULE-4
 	Demo        bool
+	DemoAuto    bool // the demo's visitors write by themselves
 	LogLevel    slog.Level
 	ShutdownIn  time.Duration
 }
@@ -80,6 +81,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	staff := fs.String("staff", env("PAGEDESK_STAFF", "amy:Amy:Wong:en,wing:Wing:Chan:zh-Hant"), "staff `list`: id:first:last:language, comma-separated (PAGEDESK_STAFF)")
 	fs.IntVar(&c.MaxServing, "max-serving", 200, "most visitors the service serves at once (RULE-4)")
 	fs.BoolVar(&c.Demo, "demo", false, "run offline against a fake Facebook with a demo Page and a simulated visitor")
+	fs.BoolVar(&c.DemoAuto, "demo-auto", true, "with -demo: visitors write by themselves (at start and after each staff reply); false: only when the console's buttons say so")
 	logLevel := fs.String("log-level", env("PAGEDESK_LOG_LEVEL", "info"), "`level` of the logs: debug, info, warn, error")
 	fs.DurationVar(&c.ShutdownIn, "shutdown-timeout", 20*time.Second, "how long in-flight requests get to finish on SIGINT/SIGTERM")
 	if err := fs.Parse(args); err != nil {

@@ -256,7 +256,9 @@ func startDemo(ctx context.Context, t *testing.T, args ...string) *running {
 	cc := &running{staff: "amy", cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
 	started := make(chan string, 1)
 	go func() {
-		cc.done <- run(runCtx, append([]string{"-demo", "-listen", "127.0.0.1:0", "-log-level", "debug"}, args...),
+		// -demo-auto=false: the visitors write only when the test says so,
+		// so no timer of the demo races the test's steps.
+		cc.done <- run(runCtx, append([]string{"-demo", "-demo-auto=false", "-listen", "127.0.0.1:0", "-log-level", "debug"}, args...),
 			func(string) string { return "" }, io.Discard, cc.logs, func(u string) { started <- u })
 	}()
 	t.Cleanup(func() {

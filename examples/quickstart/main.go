@@ -47,7 +47,12 @@ func newHandler(ctx context.Context, getenv func(string) string) (http.Handler, 
 		return nil, err
 	}
 	desk, err := enquiry.New(enquiry.Config{Store: st, Graph: graph,
-		Staff: &enquiry.StaticDirectory{Staff: []enquiry.Staff{{ID: "sam", FirstName: "Sam", Available: true}}}})
+		Staff: &enquiry.StaticDirectory{Staff: []enquiry.Staff{{ID: "sam", FirstName: "Sam", Available: true}}},
+		Notifier: enquiry.NotifierFunc(func(_ context.Context, n enquiry.Notice) {
+			if n.Kind == enquiry.NoticeOpened {
+				log.Printf("new enquiry %s from %s", n.Enquiry.ID, n.Enquiry.PSID)
+			}
+		})})
 	if err != nil {
 		return nil, err
 	}
@@ -59,16 +64,6 @@ func newHandler(ctx context.Context, getenv func(string) string) (http.Handler, 
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/webhook", webhook)
-	// The open enquiries, one a line: id, status, the visitor's PSID.
-	mux.HandleFunc("GET /enquiries", func(w http.ResponseWriter, r *http.Request) {
-		for e, err := range desk.Enquiries(r.Context(), "my-service", "") {
-			if err != nil {
-				http.Error(w, err.Error(), http.StatusInternalServerError)
-				return
-			}
-			fmt.Fprintln(w, e.ID, e.Status, e.PSID)
-		}
-	})
 	// Reply to a visitor: POST /reply?enquiry=ID with the text as the body.
 	mux.HandleFunc("POST /reply", func(w http.ResponseWriter, r *http.Request) {
 		text, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
