@@ -145,12 +145,51 @@ func (s *Service) send(ctx context.Context, o outbound) (*store.Message, error) 
 		err = &SendError{MessageID: m.ID, Err: sendErr}
 	}
 	s.setState(rctx, &m)
+	if m.State == store.StateUncertain && s.echoed(rctx, &m) {
+		// Its echo was handled before the answer was lost: it went out.
+		s.notify(ctx, Notice{Kind: NoticeMessageOut, ServiceID: o.enq.ServiceID, ChannelID: o.ch.ID,
+			Enquiry: enquiryCopy(o.enq), Message: messageCopy(&m), StaffID: m.StaffID})
+		return &m, nil
+	}
 	s.log.LogAttrs(ctx, slog.LevelWarn, "enquiry: send failed",
 		slog.String("enquiry", o.enq.ID), slog.String("message", m.ID), slog.String("channel", o.ch.ID),
 		slog.String("state", string(m.State)), slog.String("error", m.Error))
 	s.notify(ctx, Notice{Kind: NoticeMessageOut, ServiceID: o.enq.ServiceID, ChannelID: o.ch.ID,
 		Enquiry: enquiryCopy(o.enq), Message: messageCopy(&m), StaffID: m.StaffID})
 	return &m, err
+}
+
+// echoed reports whether the echo of a send just recorded as uncertain was
+// handled before that write, and if so records the message as sent again
+// and updates m. Facebook's echo may come before the send's answer; when
+// that answer is then lost, the uncertain write would take back the echo's
+// proof. The echo recorded the mid, which the uncertain write kept (an
+// empty mid keeps the stored one), so a stored mid means the echo came.
+// Reading after the write leaves no gap: an echo handled after the read
+// records the message as sent itself. This runs only for uncertain sends,
+// so reading the enquiry's conversation back is affordable.
+func (s *Service) echoed(ctx context.Context, m *store.Message) bool {
+	for stored, err := range s.Messages(ctx, m.EnquiryID) {
+		if err != nil {
+			s.log.LogAttrs(ctx, slog.LevelWarn, "enquiry: reading back an uncertain send failed",
+				slog.String("message", m.ID), slog.String("error", err.Error()))
+			return false
+		}
+		if stored.ID != m.ID {
+			continue
+		}
+		if stored.MID == "" {
+			return false
+		}
+		m.MID, m.Error = stored.MID, ""
+		m.State = stored.State
+		if stored.State == store.StateUncertain {
+			m.State = store.StateSent
+			s.setState(ctx, m)
+		}
+		return true
+	}
+	return false
 }
 
 // setState records the fate of a send; a failure is logged (see send).
