@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pagedesk/pagedesk/enquiry"
+	"github.com/pagedesk/pagedesk/messenger/messengertest"
 )
 
 // TestDemo starts the contact centre in demo mode on a free port, drives
@@ -416,4 +418,59 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestFacebookCallbacks posts Facebook's signed callbacks to the running
+// contact centre: data deletion (answered with a status URL that works) and
+// deauthorize from the Page, after which the channel is disconnected, the
+// consoles hear of it, and a staff reply is refused with the reason
+// (CONN-7). A forged signed_request is refused.
+func TestFacebookCallbacks(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cc := startDemo(ctx, t)
+	events := cc.events(ctx, t)
+	cc.call(ctx, t, "POST", "/demo/visitor?lang=zh-Hant", "", nil, http.StatusOK, nil)
+	id := waitEvent(ctx, t, events, func(e liveEvent) bool { return e.Type == string(enquiry.NoticeOpened) }).EnquiryID
+	cc.as("wing").call(ctx, t, "POST", "/api/enquiries/"+id+"/take", "", nil, http.StatusOK, nil)
+
+	post := func(path, signed string) (int, string) {
+		req := mustRequest(ctx, t, "POST", cc.base+path, strings.NewReader(url.Values{"signed_request": {signed}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res := mustDo(t, http.DefaultClient, req)
+		return res.StatusCode, readBody(t, res)
+	}
+	forged := messengertest.SignedRequest("not-the-app-secret", demoFacebookUser)
+	status, _ := post("/facebook/deauthorize", forged)
+	assert.Equal(t, http.StatusForbidden, status)
+
+	// Data deletion: the visitor's data is erased; the status URL answers.
+	status, body := post("/facebook/data-deletion", messengertest.SignedRequest(messengertest.AppSecret, demoVisitors[1].psid))
+	require.Equal(t, http.StatusOK, status, body)
+	var deletion struct {
+		URL              string `json:"url"`
+		ConfirmationCode string `json:"confirmation_code"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &deletion))
+	require.True(t, strings.HasPrefix(deletion.URL, cc.base+"/facebook/data-deletion/status?code="), deletion.URL)
+	assert.Contains(t, cc.get(ctx, t, strings.TrimPrefix(deletion.URL, cc.base)), `"status":"completed"`)
+
+	// Deauthorize from the Page: the channel is disconnected.
+	payload, err := json.Marshal(map[string]any{"algorithm": "HMAC-SHA256", "issued_at": time.Now().Unix(),
+		"user_id": demoFacebookUser, "profile_id": demoPageID})
+	require.NoError(t, err)
+	status, body = post("/facebook/deauthorize", messengertest.SignedRequestPayload(messengertest.AppSecret, payload))
+	require.Equal(t, http.StatusOK, status, body)
+	waitEvent(ctx, t, events, func(e liveEvent) bool { return e.Type == "channel.disconnected" })
+	var channels struct{ Channels []channelJSON }
+	cc.call(ctx, t, "GET", "/api/channels", "", nil, http.StatusOK, &channels)
+	require.Len(t, channels.Channels, 1)
+	assert.Equal(t, "disconnected", channels.Channels[0].Status)
+	assert.NotEmpty(t, channels.Channels[0].DisconnectReason)
+
+	var refused struct{ Error apiError }
+	cc.as("wing").call(ctx, t, "POST", "/api/enquiries/"+id+"/reply", "", map[string]string{"text": "你好"}, http.StatusConflict, &refused)
+	assert.Equal(t, apiError{Code: "channel_disconnected", Rule: "CONN-7",
+		Message: "此渠道與 Facebook 專頁的連接已中斷:管理員須重新連接專頁。"}, refused.Error)
+	cc.stop(ctx, t)
 }
