@@ -981,7 +981,12 @@ func testThroughChannelService(t *testing.T, newStore newStoreFunc) {
 	res, err := e.channels.SelfTest(ctx, serviceID, channelID, "psid-1")
 	require.NoError(t, err)
 	assert.NotEmpty(t, res.MessageID)
-	assert.Len(t, e.messages(id), 3, "the self-test's echo is a Page message on the transcript")
+	msgs := e.messages(id)
+	require.Len(t, msgs, 3, "the self-test's message reached the visitor: it is on the transcript")
+	assert.Equal(t, store.AuthorSystem, msgs[2].Author, "written by PageDesk, not by a Page admin")
+	assert.Equal(t, enquiry.SelfTestPayload, msgs[2].Payload)
+	assert.Equal(t, channel.SelfTestText, msgs[2].Text)
+	assert.Equal(t, res.MessageID, msgs[2].MID)
 
 	// CONN-7 through package channel.
 	e.fb.FailNext(1, messengertest.GraphError{HTTPStatus: 401, Code: 190, Message: "Error validating access token"})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pagedesk/pagedesk/autoreply"
+	"github.com/pagedesk/pagedesk/channel"
 	"github.com/pagedesk/pagedesk/messenger"
 	"github.com/pagedesk/pagedesk/store"
 )
@@ -30,7 +31,8 @@ import (
 //     kinds) are recorded on the visitor's conversation;
 //   - echoes of the service's own sends confirm them; other echoes (a Page
 //     admin answering from the Page inbox or another app) are recorded as
-//     store.AuthorPageAdmin so the transcript is whole;
+//     store.AuthorPageAdmin so the transcript is whole; the echo of the
+//     channel self-test (CONN-8) is recorded as store.AuthorSystem;
 //   - deliveries and reads move outbound messages' states forward;
 //   - standby items (another app owns the thread) are recorded and trigger
 //     nothing.
@@ -389,6 +391,10 @@ func (s *Service) autoReply(ctx context.Context, ch *store.Channel, enq *store.E
 	}
 }
 
+// SelfTestPayload is the Payload of the channel self-test's message
+// (CONN-8) as recorded from its echo, with store.AuthorSystem.
+const SelfTestPayload = "selftest"
+
 // AutoReplyPayloadPrefix starts the Payload of every recorded auto-reply,
 // followed by its kind: "autoreply:welcome", "autoreply:away",
 // "autoreply:close".
@@ -411,7 +417,8 @@ func (s *Service) echo(ctx context.Context, ch *store.Channel, ev *messenger.Eve
 			return fmt.Errorf("looking up an echo's message: %w", err)
 		}
 	}
-	if id, ok := strings.CutPrefix(m.Metadata, metadataPrefix); ok && id != "" {
+	selfTest := channel.IsSelfTest(*ev)
+	if id, ok := strings.CutPrefix(m.Metadata, metadataPrefix); ok && id != "" && !selfTest {
 		// Ours, echoed before the send call returned its mid (or the send
 		// was recorded as uncertain): the echo proves it went out.
 		err := s.store.SetState(ctx, id, store.StateSent, m.MID, "")
@@ -422,10 +429,16 @@ func (s *Service) echo(ctx context.Context, ch *store.Channel, ev *messenger.Eve
 			return fmt.Errorf("confirming message %s: %w", id, err)
 		}
 	}
-	// Someone else's: a Page admin in Facebook's Page inbox or another app.
+	// Someone else's: a Page admin in Facebook's Page inbox or another app;
+	// or the channel self-test's message (CONN-8), which reached the
+	// visitor too but was written by PageDesk, not by a person.
 	psid := ev.RecipientID
 	if psid == "" {
 		return nil
+	}
+	author, payload := store.AuthorPageAdmin, ""
+	if selfTest {
+		author, payload = store.AuthorSystem, SelfTestPayload
 	}
 	res, err := s.store.RecordInbound(ctx, store.Inbound{
 		ServiceID: ch.ServiceID,
@@ -436,10 +449,11 @@ func (s *Service) echo(ctx context.Context, ch *store.Channel, ev *messenger.Eve
 			Key:         ev.Key(),
 			Kind:        store.KindMessage,
 			Direction:   store.DirectionIn,
-			Author:      store.AuthorPageAdmin,
+			Author:      author,
 			MID:         m.MID,
 			Text:        m.Text,
 			Attachments: attachments(m.Attachments),
+			Payload:     payload,
 			State:       store.StateSent,
 			CreatedAt:   s.eventTime(ev),
 		},

@@ -165,6 +165,10 @@ const (
 	// AuthorPageAdmin: someone answered from Facebook's own Page Inbox (or
 	// another app); known to us through an echo.
 	AuthorPageAdmin Author = "page_admin"
+	// AuthorSystem: PageDesk itself sent it, outside any conversation with
+	// staff: the channel self-test's message (CONN-8), known to us through
+	// its echo. It did reach the visitor, so it stays on the transcript.
+	AuthorSystem Author = "system"
 )
 
 // MessageKind says what a recorded conversation item is.
