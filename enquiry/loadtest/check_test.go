@@ -1,0 +1,191 @@
+package loadtest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/pagedesk/pagedesk/enquiry"
+	"github.com/pagedesk/pagedesk/messenger"
+	"github.com/pagedesk/pagedesk/store"
+)
+
+// findings is what the checks found after a run.
+type findings struct {
+	lost, duplicated, unexpected int // inbound events
+	enquiries, openTwice         int
+	taken                        map[string]int // per service, from the enquiries read
+
+	sends, welcomes, aways, closeReplies, staffSends int
+	sentTwice                                        int // a recorded message sent more than once
+	staffTextTwice                                   int // a staff text sent twice to a visitor
+	welcomeTwice, awayTwice, closeTwice              int
+	unrecorded, unconfirmed, phantom                 int
+	unconfirmedDropped                               int // unconfirmed because the store failed their last state write
+	uncertainInStore                                 int
+	pending                                          map[string]int // outbound left pending, by payload or author
+	badTag                                           int
+
+	problems []string
+}
+
+func (f *findings) problem(format string, args ...any) {
+	if len(f.problems) < 30 {
+		f.problems = append(f.problems, fmt.Sprintf(format, args...))
+	}
+}
+
+// check reads everything back from the store (faults off) and from the
+// fake Graph API, and counts every breach of the invariants.
+func (w *world) check(ctx context.Context) *findings {
+	f := &findings{taken: map[string]int{}, pending: map[string]int{}}
+	seen := make(map[string]int, len(w.plan.events)) // event key -> times recorded
+	out := map[string]store.Message{}                // outbound, by message id
+	enqOf := map[string]store.Enquiry{}
+	for vi, v := range w.plan.visitors {
+		ch := w.channelOf(v)
+		open := 0
+		for e, err := range w.svc.History(ctx, ch.ID, v.psid) {
+			if err != nil {
+				w.t.Fatalf("reading visitor %d's enquiries: %v", vi, err)
+			}
+			f.enquiries++
+			enqOf[e.ID] = e
+			if e.Open() {
+				open++
+			}
+			if e.Status == store.EnquiryTaken {
+				f.taken[e.ServiceID]++
+			}
+			for m, err := range w.svc.Messages(ctx, e.ID) {
+				if err != nil {
+					w.t.Fatalf("reading enquiry %s's messages: %v", e.ID, err)
+				}
+				if m.PSID != v.psid || m.ChannelID != ch.ID {
+					f.problem("message %s on enquiry %s of %s/%s names %s/%s", m.ID, e.ID, ch.ID, v.psid, m.ChannelID, m.PSID)
+				}
+				switch {
+				case m.Direction == store.DirectionOut:
+					out[m.ID] = m
+				case m.Author == store.AuthorVisitor:
+					if i, ok := w.plan.keys[m.Key]; !ok || w.plan.events[i].visitor != vi {
+						f.unexpected++
+						f.problem("an inbound message with key %q that visitor %d never sent", m.Key, vi)
+						continue
+					}
+					seen[m.Key]++
+				default:
+					f.unexpected++
+					f.problem("an inbound message by %s (key %q) nobody sent", m.Author, m.Key)
+				}
+			}
+		}
+		if open > 1 {
+			f.openTwice++
+			f.problem("visitor %s on %s has %d open enquiries", v.psid, ch.ID, open)
+		}
+	}
+	for _, ev := range w.plan.events {
+		switch n := seen[ev.key]; {
+		case n == 0:
+			f.lost++
+			f.problem("event %q was never recorded", ev.key)
+		case n > 1:
+			f.duplicated += n - 1
+			f.problem("event %q was recorded %d times", ev.key, n)
+		}
+	}
+
+	// What the fake Graph API accepted, against what the store says.
+	type pair struct{ psid, text string }
+	sentIDs := map[string]int{}
+	staffTexts := map[pair]int{}
+	welcome := map[string]int{} // channel/psid
+	away := map[string]int{}    // enquiry id
+	closing := map[string]int{} // enquiry id
+	for _, s := range w.fake.Sent("") {
+		f.sends++
+		id, ok := strings.CutPrefix(s.Metadata, "pagedesk:")
+		m, known := out[id]
+		if !ok || !known {
+			f.unrecorded++
+			f.problem("the fake accepted a send to %s (metadata %q) that the store does not hold", s.RecipientID, s.Metadata)
+			continue
+		}
+		if m.PSID != s.RecipientID || m.Text != s.Text {
+			f.problem("message %s is recorded to %s, sent to %s", m.ID, m.PSID, s.RecipientID)
+		}
+		if sentIDs[id]++; sentIDs[id] == 2 {
+			f.sentTwice++
+			f.problem("message %s (%s) was sent twice", id, m.Payload)
+		}
+		if s.Tag == string(messenger.HumanAgent) {
+			e := enqOf[m.EnquiryID]
+			if ch := w.chans[s.PageID]; m.Author != store.AuthorStaff || ch == nil || !ch.HumanAgent {
+				f.badTag++
+				f.problem("message %s by %s went with the HUMAN_AGENT tag on %s (enquiry %s)", m.ID, m.Author, s.PageID, e.ID)
+			}
+		}
+		switch m.State {
+		case store.StateSent, store.StateDelivered, store.StateRead:
+		default:
+			if w.st.stateDropped(m.ID) {
+				// Its last state write failed with nothing written (the
+				// store faults): nothing can repair that but a later echo.
+				f.unconfirmedDropped++
+				break
+			}
+			f.unconfirmed++
+			f.problem("message %s reached the fake, and its echo came back, but the store has it %s (%s)", m.ID, m.State, m.Error)
+		}
+		switch m.Payload {
+		case enquiry.AutoReplyPayloadPrefix + "welcome":
+			f.welcomes++
+			k := m.ChannelID + "/" + m.PSID
+			if welcome[k]++; welcome[k] == 2 {
+				f.welcomeTwice++
+				f.problem("visitor %s got the welcome twice", k)
+			}
+		case enquiry.AutoReplyPayloadPrefix + "away":
+			f.aways++
+			if away[m.EnquiryID]++; away[m.EnquiryID] == 2 {
+				f.awayTwice++
+				f.problem("enquiry %s got the away reply twice", m.EnquiryID)
+			}
+		case enquiry.AutoReplyPayloadPrefix + "close":
+			f.closeReplies++
+			if closing[m.EnquiryID]++; closing[m.EnquiryID] == 2 {
+				f.closeTwice++
+				f.problem("enquiry %s got the close reply twice", m.EnquiryID)
+			}
+		default:
+			f.staffSends++
+			p := pair{s.RecipientID, s.Text}
+			if staffTexts[p]++; staffTexts[p] == 2 {
+				f.staffTextTwice++
+				f.problem("visitor %s got %q twice", p.psid, p.text)
+			}
+		}
+	}
+	for id, m := range out {
+		switch m.State {
+		case store.StateSent, store.StateDelivered, store.StateRead:
+			if sentIDs[id] == 0 {
+				f.phantom++
+				f.problem("message %s is recorded %s but never reached the fake", id, m.State)
+			}
+		case store.StateUncertain:
+			f.uncertainInStore++
+		case store.StatePending:
+			// Recorded, then the store failed the write's answer: the
+			// service never sent it (an auto-reply's id is then claimed;
+			// staff send their text again as a new message).
+			k := m.Payload
+			if k == "" {
+				k = string(m.Author)
+			}
+			f.pending[k]++
+		}
+	}
+	return f
+}

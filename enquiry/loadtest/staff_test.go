@@ -1,0 +1,219 @@
+package loadtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pagedesk/pagedesk/enquiry"
+	"github.com/pagedesk/pagedesk/store"
+)
+
+// holdCap is how many enquiries one staff member holds at once: with
+// three staff per service, more than the RULE-4 limit of 20 together, so
+// that the limit is met.
+const holdCap = 8
+
+// staffStats counts what the staff did and met.
+type staffStats struct {
+	takes, takeLimited, takeLost, takeFaults  atomic.Int64
+	replies, uncertain, failed, windowRefused atomic.Int64
+	replyFaults, closes, closeFaults          atomic.Int64
+	maxTaken                                  atomic.Int64
+	unexpected                                atomic.Int64
+
+	mu       sync.Mutex
+	problems []string
+}
+
+func (s *staffStats) problem(format string, args ...any) {
+	s.unexpected.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.problems) < 20 {
+		s.problems = append(s.problems, fmt.Sprintf(format, args...))
+	}
+}
+
+// held is an enquiry a staff member holds, and what they still mean to do.
+type held struct {
+	id      string
+	replies int // replies still to send
+	n       int // replies sent (or given up)
+	tries   int // attempts of the current step
+}
+
+// staffer is one staff member at work: takes enquiries of their service
+// that nobody holds, answers each one to three times, closes it.
+type staffer struct {
+	w     *world
+	svc   string
+	id    string
+	stats *staffStats
+	held  []*held
+}
+
+// work runs until stop is closed, checked between steps: a step is never
+// cut short.
+func (s *staffer) work(ctx context.Context, stop <-chan struct{}) {
+	for ctx.Err() == nil {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		did := false
+		if len(s.held) > 0 {
+			s.step(ctx, s.held[0])
+			did = true
+		}
+		if len(s.held) < holdCap && s.takeOne(ctx) {
+			did = true
+		}
+		if !did {
+			select {
+			case <-s.w.pokes[s.svc]:
+			case <-stop:
+			case <-ctx.Done():
+			}
+		}
+	}
+}
+
+// takeOne takes an open enquiry nobody holds, if there is one; it reports
+// whether it tried.
+func (s *staffer) takeOne(ctx context.Context) bool {
+	var free []string
+	for e, err := range s.w.svc.Enquiries(ctx, s.svc, "") {
+		if err != nil {
+			return false // a canceled ctx, or a read failing: try again later
+		}
+		if e.Status != store.EnquiryTaken {
+			free = append(free, e.ID)
+		}
+		if len(free) >= 50 {
+			break
+		}
+	}
+	if len(free) == 0 {
+		return false
+	}
+	id := free[rand.IntN(len(free))]
+	for try := 0; try < 5 && ctx.Err() == nil; try++ {
+		enq, err := s.w.svc.Take(ctx, id, s.id)
+		var te *enquiry.TakenError
+		switch {
+		case err == nil:
+			s.stats.takes.Add(1)
+			s.held = append(s.held, &held{id: enq.ID, replies: 1 + rand.IntN(3)})
+			s.sampleTaken(ctx)
+			return true
+		case errors.Is(err, enquiry.ErrServingLimit):
+			s.stats.takeLimited.Add(1)
+			return true
+		case errors.As(err, &te), errors.Is(err, enquiry.ErrClosed):
+			s.stats.takeLost.Add(1)
+			return true
+		case ctx.Err() != nil:
+			return true
+		case errors.Is(err, errInjected):
+			// Maybe taken, maybe not: taking it again tells.
+			s.stats.takeFaults.Add(1)
+		default:
+			s.stats.problem("take %s by %s: %v", id, s.id, err)
+			return true
+		}
+	}
+	return true
+}
+
+// sampleTaken checks RULE-4 right after a take: never more than the limit
+// taken in the service.
+func (s *staffer) sampleTaken(ctx context.Context) {
+	n, err := s.w.base.CountTaken(ctx, s.svc)
+	if err != nil {
+		return
+	}
+	for {
+		m := s.stats.maxTaken.Load()
+		if int64(n) <= m || s.stats.maxTaken.CompareAndSwap(m, int64(n)) {
+			break
+		}
+	}
+	if n > s.w.cfg.limit {
+		s.w.violate("RULE-4: service %s has %d enquiries taken; the limit is %d", s.svc, n, s.w.cfg.limit)
+	}
+}
+
+// step does the next thing for a held enquiry: a reply, or the close.
+func (s *staffer) step(ctx context.Context, h *held) {
+	h.tries++
+	if h.replies > 0 {
+		text := fmt.Sprintf("Reply %d from %s on enquiry %s", h.n+1, s.id, h.id)
+		_, err := s.w.svc.Reply(ctx, h.id, s.id, text)
+		var se *enquiry.SendError
+		switch {
+		case err == nil:
+			s.stats.replies.Add(1)
+			s.next(h)
+		case errors.As(err, &se) && se.Uncertain:
+			// It may have reached the visitor: never sent again.
+			s.stats.uncertain.Add(1)
+			s.next(h)
+		case errors.As(err, &se):
+			// Certainly not sent: the same text may go again.
+			s.stats.failed.Add(1)
+			if h.tries >= 3 {
+				s.next(h)
+			}
+		case errors.Is(err, enquiry.ErrOutsideWindow):
+			s.stats.windowRefused.Add(1)
+			h.replies, h.tries = 0, 0
+		case ctx.Err() != nil:
+		case errors.Is(err, errInjected):
+			// A store write failed before the send: nothing went out.
+			s.stats.replyFaults.Add(1)
+			if h.tries >= 5 {
+				s.next(h)
+			}
+		default:
+			s.stats.problem("reply on %s by %s: %v", h.id, s.id, err)
+			s.next(h)
+		}
+		return
+	}
+	_, err := s.w.svc.Close(ctx, h.id, s.id)
+	switch {
+	case err == nil, errors.Is(err, enquiry.ErrClosed):
+		s.stats.closes.Add(1)
+		s.drop(h)
+	case ctx.Err() != nil:
+	case errors.Is(err, errInjected):
+		s.stats.closeFaults.Add(1)
+		if h.tries >= 5 {
+			s.stats.problem("close of %s by %s kept failing: %v", h.id, s.id, err)
+			s.drop(h)
+		}
+	default:
+		s.stats.problem("close of %s by %s: %v", h.id, s.id, err)
+		s.drop(h)
+	}
+}
+
+func (s *staffer) next(h *held) {
+	h.replies--
+	h.n++
+	h.tries = 0
+}
+
+func (s *staffer) drop(h *held) {
+	for i, x := range s.held {
+		if x == h {
+			s.held = append(s.held[:i], s.held[i+1:]...)
+			return
+		}
+	}
+}
