@@ -299,11 +299,15 @@ func (d *demo) onSend(m messengertest.SentMessage) {
 	d.later(0, func() {
 		d.deliver(messengertest.Delivery(d.fake.AppSecret).At(at).Echo(m.PageID, m.RecipientID, m.Text, d.fake.AppID, m.Metadata).MID(m.MessageID))
 	})
+	// A watermark says "everything up to now": Facebook's clock when it
+	// reports, in milliseconds, some time after the send.
 	d.later(time.Second, func() {
-		d.deliver(messengertest.Delivery(d.fake.AppSecret).At(d.s.clock.Now()).Delivered(m.PageID, m.RecipientID, at, m.MessageID))
+		now := d.s.clock.Now()
+		d.deliver(messengertest.Delivery(d.fake.AppSecret).At(now).Delivered(m.PageID, m.RecipientID, now, m.MessageID))
 	})
 	d.later(2*time.Second, func() {
-		d.deliver(messengertest.Delivery(d.fake.AppSecret).At(d.s.clock.Now()).Read(m.PageID, m.RecipientID, at))
+		now := d.s.clock.Now()
+		d.deliver(messengertest.Delivery(d.fake.AppSecret).At(now).Read(m.PageID, m.RecipientID, now))
 	})
 }
 

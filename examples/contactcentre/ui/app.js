@@ -221,14 +221,31 @@ function countChars() {
 
 function connectEvents() {
   const es = new EventSource("/api/events");
-  es.onopen = () => { $("live").className = "live on"; $("live").textContent = t("live"); };
-  es.onerror = () => { $("live").className = "live off"; $("live").textContent = t("offline"); };
+  const live = (on) => {
+    const el = $("live");
+    el.className = "live " + (on ? "on" : "off");
+    el.dataset.t = on ? "live" : "offline";
+    el.textContent = t(el.dataset.t);
+  };
+  es.onopen = () => live(true);
+  es.onerror = () => live(false);
+  // Events only say "something changed": coalesce a burst into one re-read.
+  let pending = null;
+  const want = { queue: false, enquiry: false, channels: false };
   es.onmessage = (ev) => {
     const e = JSON.parse(ev.data);
     if (e.now) showClock(e.now);
-    if (e.type && e.type.startsWith("channel")) loadChannels().catch(showError);
-    loadQueue().catch(showError);
-    if (!e.enquiry_id || e.enquiry_id === state.selected || e.type === "clock") loadEnquiry().catch(showError);
+    want.queue = true;
+    if (e.type && e.type.startsWith("channel")) want.channels = true;
+    if (!e.enquiry_id || e.enquiry_id === state.selected) want.enquiry = true;
+    if (pending) return;
+    pending = setTimeout(() => {
+      pending = null;
+      if (want.queue) loadQueue().catch(showError);
+      if (want.enquiry) loadEnquiry().catch(showError);
+      if (want.channels) loadChannels().catch(showError);
+      want.queue = want.enquiry = want.channels = false;
+    }, 150);
   };
 }
 
