@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -374,7 +375,10 @@ func (c *Client) do(ctx context.Context, k *call) error {
 // classify decides whether a failed attempt is retried, and whether a send
 // may have been delivered.
 func (c *Client) classify(ctx context.Context, k *call, r attemptResult) (retry, maybeDelivered bool) {
+	var invalid *ValidationError
 	switch {
+	case errors.As(r.err, &invalid):
+		return false, false // the body refused itself (an upload over RULE-3): the same body fails again
 	case r.graph != nil:
 		if !k.send {
 			return r.graph.Retryable(), false

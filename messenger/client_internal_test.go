@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -464,4 +465,53 @@ func TestPageArgumentsChecked(t *testing.T) {
 	assert.ErrorIs(t, pageT(c).Subscribe(ctx, nil), ErrEmpty)
 	assert.ErrorContains(t, pageT(c).Subscribe(ctx, []string{"messages", "a,b"}), "fields[1]")
 	assert.Equal(t, int32(0), calls.Load(), "nothing reached the network")
+}
+
+// zeroFile is a seekable file of n zero bytes that counts how many times
+// it was rewound.
+type zeroFile struct {
+	n, off  int64
+	rewinds atomic.Int32
+}
+
+func (z *zeroFile) Read(p []byte) (int, error) {
+	if z.off >= z.n {
+		return 0, io.EOF
+	}
+	k := int(min(int64(len(p)), z.n-z.off))
+	clear(p[:k])
+	z.off += int64(k)
+	return k, nil
+}
+
+func (z *zeroFile) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+		z.rewinds.Add(1)
+		z.off = off
+	case io.SeekCurrent:
+		z.off += off
+	default:
+		return 0, errors.New("zeroFile: unsupported whence")
+	}
+	return z.off, nil
+}
+
+// TestUploadTooLargeNotRetried streams a seekable body one byte over
+// RULE-3 without a declared Size: the upload is refused with ErrTooLarge
+// once, never rewound and streamed again.
+func TestUploadTooLargeNotRetried(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 25 MB")
+	}
+	t.Parallel()
+	c, waits, _ := newClientT(t, Config{}, func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = w.Write([]byte(`{"attachment_id":"9"}`))
+	})
+	body := &zeroFile{n: MaxFileBytes + 1}
+	_, err := pageT(c).Upload(context.Background(), Upload{Type: AttachmentVideo, Filename: "v.mp4", Body: body})
+	require.ErrorIs(t, err, ErrTooLarge)
+	assert.Empty(t, waits.waits(), "a too-large upload was retried")
+	assert.Zero(t, body.rewinds.Load(), "a too-large upload was rewound to be sent again")
 }
