@@ -474,3 +474,68 @@ func TestFacebookCallbacks(t *testing.T) {
 		Message: "此渠道與 Facebook 專頁的連接已中斷:管理員須重新連接專頁。"}, refused.Error)
 	cc.stop(ctx, t)
 }
+
+// TestShutdownLetsWebhooksFinish stops the contact centre while a webhook
+// delivery is in flight: the listener closes at once, and the delivery
+// still completes (and is answered 200) before run returns.
+func TestShutdownLetsWebhooksFinish(t *testing.T) {
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	var once sync.Once
+	testHookWebhook = func(r *http.Request) {
+		if r.Method != http.MethodPost {
+			return
+		}
+		once.Do(func() {
+			close(entered)
+			<-release
+		})
+	}
+	t.Cleanup(func() { testHookWebhook = nil })
+
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cc := startDemo(ctx, t)
+	answered := make(chan int, 1)
+	go func() {
+		req := messengertest.Delivery(messengertest.AppSecret).Text(demoPageID, demoVisitors[0].psid, "are you there?").
+			Request(cc.base + "/webhook").WithContext(ctx)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			answered <- 0
+			return
+		}
+		res.Body.Close()
+		answered <- res.StatusCode
+	}()
+	select {
+	case <-entered:
+	case <-ctx.Done():
+		t.Fatal("the delivery never reached the webhook")
+	}
+
+	cc.cancel() // SIGINT
+	// Shutdown has begun once new connections are refused.
+	for {
+		c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		res, err := c.Do(mustRequest(ctx, t, "GET", cc.base+"/", nil))
+		if err != nil {
+			break
+		}
+		res.Body.Close()
+		require.NoError(t, ctx.Err(), "the listener never closed")
+	}
+	select {
+	case err := <-cc.done:
+		t.Fatalf("run returned (%v) while a delivery was in flight", err)
+	default:
+	}
+	close(release)
+	assert.Equal(t, http.StatusOK, <-answered, "the in-flight delivery was answered")
+	select {
+	case err := <-cc.done:
+		require.NoError(t, err)
+	case <-ctx.Done():
+		t.Fatal("run did not return after the delivery finished")
+	}
+}

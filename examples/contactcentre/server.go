@@ -271,11 +271,22 @@ func (s *server) channelNotice(_ context.Context, n channel.Notice) {
 	s.hub.publish(liveEvent{Type: string(n.Kind), ChannelID: n.ChannelID})
 }
 
+// testHookWebhook, when set by a test, is called as each webhook delivery
+// starts, so that a test can hold a delivery in flight.
+var testHookWebhook func(*http.Request)
+
 // routes is the whole HTTP surface.
 func (s *server) routes() http.Handler {
 	mux := http.NewServeMux()
 	// Facebook.
-	mux.Handle("/webhook", s.webhook)
+	var webhook http.Handler = s.webhook
+	if hook := testHookWebhook; hook != nil {
+		webhook = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hook(r)
+			s.webhook.ServeHTTP(w, r)
+		})
+	}
+	mux.Handle("/webhook", webhook)
 	s.connect.routes(mux)
 	// The staff console and its API.
 	static, _ := fs.Sub(uiFiles, "ui")
