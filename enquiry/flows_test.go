@@ -315,6 +315,18 @@ func testHumanAgent(t *testing.T, newStore newStoreFunc) {
 	e2.clock.Advance(7*24*time.Hour + time.Minute)
 	_, err = e2.svc.Reply(e2.ctx, id2, "alice", "hello?")
 	assert.ErrorIs(t, err, enquiry.ErrOutsideWindow)
+
+	// Facebook refusing a HUMAN_AGENT send for the window: the error names
+	// the 7-day window the send was judged by, not 24 hours.
+	e3 := newEnv(t, newStore, options{channel: func(c *store.Channel) { c.HumanAgent = true }})
+	e3.say("psid-1", "hi")
+	id3 := e3.take("psid-1", "alice").ID
+	e3.clock.Advance(3 * 24 * time.Hour)
+	e3.fb.FailNext(1, messengertest.GraphError{Code: 10, Subcode: 2018278, Message: "(#10) This message is sent outside of allowed window."})
+	_, err = e3.svc.Reply(e3.ctx, id3, "alice", "hello?")
+	var we *enquiry.WindowError
+	require.ErrorAs(t, err, &we)
+	assert.Equal(t, enquiry.HumanAgentWindow, we.Window)
 }
 
 func testReplyLength(t *testing.T, newStore newStoreFunc) {

@@ -135,7 +135,11 @@ func (s *Service) send(ctx context.Context, o outbound) (*store.Message, error) 
 		err = &SendError{MessageID: m.ID, Uncertain: true, Err: sendErr}
 	case errors.Is(sendErr, messenger.ErrOutsideWindow):
 		m.State = store.StateFailed
-		err = &WindowError{LastInboundAt: o.enq.LastInboundAt, Window: Window, At: m.CreatedAt, Err: sendErr}
+		w := Window
+		if o.out.Tag == messenger.HumanAgent {
+			w = HumanAgentWindow // the window this send was judged by
+		}
+		err = &WindowError{LastInboundAt: o.enq.LastInboundAt, Window: w, At: m.CreatedAt, Err: sendErr}
 	case lostRights(sendErr):
 		m.State = store.StateFailed
 		reason := s.disconnect(rctx, o.ch, sendErr)
