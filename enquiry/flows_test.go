@@ -29,6 +29,7 @@ var flows = []struct {
 	run  func(t *testing.T, newStore newStoreFunc)
 }{
 	{"FirstMessageOpensEnquiryAndWelcomes", testFirstMessage},
+	{"WelcomeAfterOtherItems", testWelcomeAfterOtherItems},
 	{"SecondMessageJoins", testSecondMessageJoins},
 	{"RedeliveryRecordedOnce", testRedelivery},
 	{"UnknownPageIgnored", testUnknownPage},
@@ -126,6 +127,36 @@ func testFirstMessage(t *testing.T, newStore newStoreFunc) {
 
 	assert.Equal(t, []enquiry.NoticeKind{enquiry.NoticeOpened, enquiry.NoticeMessageIn, enquiry.NoticeMessageOut, enquiry.NoticeOffered,
 		enquiry.NoticeMessageIn, enquiry.NoticeMessageIn}, e.notices.kinds())
+}
+
+// testWelcomeAfterOtherItems: the welcome greets the visitor's first
+// message to the channel, even when something else recorded the visitor
+// first (a Page admin's message, a referral, a standby message), and never
+// a returning visitor's new enquiry.
+func testWelcomeAfterOtherItems(t *testing.T, newStore newStoreFunc) {
+	e := newEnv(t, newStore, options{})
+	welcome := e.render(autoreply.Welcome, autoreply.Values{})
+	before := map[string]*messengertest.DeliveryBuilder{
+		"psid-admin":    e.delivery().Echo(pageID, "psid-admin", "Thanks for your comment!", "", ""),
+		"psid-referral": e.delivery().Item(pageID, []byte(`{"sender":{"id":"psid-referral"},"recipient":{"id":"`+pageID+`"},"timestamp":1772442000000,"referral":{"ref":"summer","source":"SHORTLINK","type":"OPEN_THREAD"}}`)),
+		"psid-standby":  e.delivery().Text(pageID, "psid-standby", "talking to the bot").Standby(),
+	}
+	for psid, b := range before {
+		require.Equal(t, http.StatusOK, e.post(b))
+		_, err := e.store.Visitor(e.ctx, channelID, psid)
+		require.NoError(t, err, "%s recorded before their first message", psid)
+		e.say(psid, "hello")
+		assert.Equal(t, []string{welcome}, texts(e.sent(psid)), "%s: welcomed on their first message", psid)
+	}
+
+	// A returning visitor is not welcomed again, nor is a redelivery.
+	id := e.open("psid-admin").ID
+	_, err := e.svc.Close(e.ctx, id, "")
+	require.NoError(t, err)
+	n := len(e.sent("psid-admin"))
+	e.say("psid-admin", "me again")
+	assert.NotEqual(t, id, e.open("psid-admin").ID, "a new enquiry")
+	assert.Len(t, e.sent("psid-admin"), n, "no second welcome")
 }
 
 func testSecondMessageJoins(t *testing.T, newStore newStoreFunc) {

@@ -24,7 +24,7 @@ import (
 // Key and every side effect is decided from the stored state:
 //
 //   - a visitor's message or postback opens an enquiry, or joins the open
-//     one (ENQ-1); the first item ever from a visitor gets the welcome
+//     one (ENQ-1); the visitor's first message to the channel gets the welcome
 //     auto-reply and a profile fetch; a queued enquiry is dispatched (CHAN-2)
 //     or, with nobody available, gets the away auto-reply once;
 //   - reactions and other items (referrals, opt-ins, handovers, unknown
@@ -260,7 +260,7 @@ func (s *Service) visitorItem(ctx context.Context, ch *store.Channel, ev *messen
 	if !trigger || res.Enquiry.ID == "" || !res.Enquiry.Open() {
 		return nil
 	}
-	if !res.Duplicate && !res.NewVisitor && res.Enquiry.Status != store.EnquiryQueued {
+	if !res.Duplicate && res.Enquiry.Status != store.EnquiryQueued {
 		return nil // a message joining an enquiry already offered or taken: nothing more to do
 	}
 	// What follows depends on the channel's status and settings: read them
@@ -280,18 +280,18 @@ func (s *Service) visitorItem(ctx context.Context, ch *store.Channel, ev *messen
 func (s *Service) afterMessage(ctx context.Context, ch *store.Channel, res *store.InboundResult) error {
 	enq := &res.Enquiry
 	var visitor *store.Visitor
-	first := res.NewVisitor
-	if res.Duplicate {
-		// Was this the visitor's first item? The store sets FirstSeenAt
-		// from the first item's time.
-		v, err := s.store.Visitor(ctx, ch.ID, enq.PSID)
-		if err != nil {
-			return fmt.Errorf("reading visitor: %w", err)
-		}
-		visitor = v
-		first = v.FirstSeenAt.Equal(res.Message.CreatedAt)
+	first, err := s.firstMessage(ctx, res)
+	if err != nil {
+		return err
 	}
 	if first {
+		if !res.NewVisitor {
+			v, err := s.store.Visitor(ctx, ch.ID, enq.PSID)
+			if err != nil {
+				return fmt.Errorf("reading visitor: %w", err)
+			}
+			visitor = v
+		}
 		if visitor == nil || visitor.ProfileFetchedAt.IsZero() {
 			visitor = s.fetchProfile(ctx, ch, enq.PSID, visitor)
 		}
@@ -304,6 +304,33 @@ func (s *Service) afterMessage(ctx context.Context, ch *store.Channel, res *stor
 		return s.dispatch(ctx, ch, enq, visitor)
 	}
 	return nil
+}
+
+// firstMessage reports whether a recorded message is the visitor's first
+// message to the channel, the welcome's trigger: the message that opened
+// the visitor's first enquiry. That is not the same as the visitor's first
+// recorded item: an opt-in, a referral, a standby message or a Page
+// admin's message may have recorded the visitor before they wrote to the
+// contact centre.
+func (s *Service) firstMessage(ctx context.Context, res *store.InboundResult) (bool, error) {
+	enq := &res.Enquiry
+	opened := res.NewEnquiry
+	if res.Duplicate {
+		// Did this message open its enquiry? The store sets OpenedAt from
+		// the opening message's time.
+		opened = enq.OpenedAt.Equal(res.Message.CreatedAt)
+	}
+	switch {
+	case !opened:
+		return false, nil
+	case res.NewVisitor:
+		return true, nil // nothing was recorded of them before
+	}
+	older, err := s.store.VisitorEnquiries(ctx, enq.ChannelID, enq.PSID, store.ListOptions{Limit: 2})
+	if err != nil {
+		return false, fmt.Errorf("reading the visitor's enquiries: %w", err)
+	}
+	return len(older.Items) == 1 && older.Items[0].ID == enq.ID, nil
 }
 
 // fetchProfile fetches a visitor's names and picture once and stores them.
