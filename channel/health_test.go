@@ -29,6 +29,10 @@ func TestReportGraphError(t *testing.T) {
 		{"permission 10", messengertest.GraphError{Code: 10, Message: "(#10) Application does not have permission for this action"}, true, "lack of permission (code 10)"},
 		{"outside the window", messengertest.GraphError{Code: 10, Subcode: 2018278, Message: "(#10) This message is sent outside of allowed window."}, false, ""},
 		{"recipient unavailable", messengertest.GraphError{Code: 551, Message: "This person isn't available right now."}, false, ""},
+		// Refusals about one person wear permission codes; the Page's rights are intact.
+		{"outside the window, older subcode", messengertest.GraphError{Code: 10, Subcode: 2018065, Message: "(#10) This message is sent outside of allowed window."}, false, ""},
+		{"person not receiving", messengertest.GraphError{Code: 10, Subcode: 2018108, Message: "(#10) This person isn't receiving messages from you right now."}, false, ""},
+		{"person unavailable, code 200", messengertest.GraphError{Code: 200, Subcode: 1545041, Message: "(#200) Message Not Sent: This person isn't available right now."}, false, ""},
 		{"transient", messengertest.GraphError{Code: 2, Message: "Service temporarily unavailable"}, false, ""},
 		{"rate limited", messengertest.GraphError{Code: 613, Message: "Calls to this api have exceeded the rate limit."}, false, ""},
 	}

@@ -14,16 +14,23 @@ import (
 // Sentinel errors. Match them with errors.Is; a *Error from the Graph API
 // matches every sentinel its code, subcode and HTTP status stand for.
 var (
-	// ErrOutsideWindow: code 10, subcode 2018278. The person last wrote
-	// more than 24 hours ago (RULE-5); only a tagged message may be sent.
+	// ErrOutsideWindow: code 10 with subcode 2018278, or 2018065 (the
+	// older wording, "sent outside of allowed window"). The person last
+	// wrote more than 24 hours ago (RULE-5); only a tagged message may be
+	// sent.
 	ErrOutsideWindow = errors.New("messenger: outside the 24-hour messaging window")
-	// ErrRecipientUnavailable: code 551. The person cannot be messaged now
-	// (blocked the Page, deactivated, ...).
+	// ErrRecipientUnavailable: code 551, code 200 with subcode 1545041
+	// ("This person isn't available right now") and code 10 with subcode
+	// 2018108 ("This person isn't receiving messages from you right now").
+	// The person cannot be messaged now (blocked the Page, deactivated,
+	// ...); the Page's rights are intact.
 	ErrRecipientUnavailable = errors.New("messenger: recipient is not available")
 	// ErrInvalidToken: code 190 (any subcode) or 102. The token is expired,
 	// revoked or was never valid; the connection lost its rights (CONN-7).
 	ErrInvalidToken = errors.New("messenger: access token is invalid")
-	// ErrPermission: code 10 (other than the window subcode) and 200-299.
+	// ErrPermission: code 10 and 200-299, except the subcodes above that
+	// are about one person (ErrOutsideWindow, ErrRecipientUnavailable): the
+	// app or the Page lacks a permission, which no other recipient fixes.
 	ErrPermission = errors.New("messenger: permission denied")
 	// ErrRateLimited: codes 4, 17, 32, 613, 80000-80014 and HTTP 429.
 	// RetryAfter reports the delay when Facebook gave one.
@@ -111,13 +118,13 @@ func (e *Error) Error() string {
 func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrOutsideWindow:
-		return e.Code == 10 && e.Subcode == 2018278
+		return e.outsideWindow()
 	case ErrRecipientUnavailable:
-		return e.Code == 551
+		return e.recipientUnavailable()
 	case ErrInvalidToken:
 		return e.Code == 190 || e.Code == 102
 	case ErrPermission:
-		return (e.Code == 10 && e.Subcode != 2018278) || (e.Code >= 200 && e.Code <= 299)
+		return (e.Code == 10 || (e.Code >= 200 && e.Code <= 299)) && !e.outsideWindow() && !e.recipientUnavailable()
 	case ErrRateLimited:
 		return e.rateLimited()
 	case ErrTransient:
@@ -126,6 +133,25 @@ func (e *Error) Is(target error) bool {
 		return e.Code == 100
 	}
 	return false
+}
+
+// Send API subcodes that are about one recipient, not the Page's rights:
+// a host that takes ErrPermission for a lost connection (CONN-7) must not
+// disconnect a whole channel because one person's window passed or one
+// person blocked the Page.
+const (
+	subcodeOutsideWindow    = 2018278
+	subcodeOutsideWindowOld = 2018065
+	subcodeNotReceiving     = 2018108
+	subcodeUnavailable      = 1545041
+)
+
+func (e *Error) outsideWindow() bool {
+	return e.Code == 10 && (e.Subcode == subcodeOutsideWindow || e.Subcode == subcodeOutsideWindowOld)
+}
+
+func (e *Error) recipientUnavailable() bool {
+	return e.Code == 551 || (e.Code == 10 && e.Subcode == subcodeNotReceiving) || (e.Code == 200 && e.Subcode == subcodeUnavailable)
 }
 
 func (e *Error) rateLimited() bool {

@@ -38,7 +38,12 @@ func TestErrorMappingFromRealBodies(t *testing.T) {
 		userTitle, trace string
 	}{
 		{"outside_window_10_2018278.json", 400, 10, 2018278, []string{"ErrOutsideWindow"}, false, "", "AZx2Q6vH1yL"},
-		{"permission_10_2018065.json", 403, 10, 2018065, []string{"ErrPermission"}, false, "", "H/vnkB0t7Fk"},
+		// The older window subcode, and the two "this person" refusals, are
+		// about one recipient: never ErrPermission, which disconnects a
+		// channel (CONN-7).
+		{"outside_window_10_2018065.json", 403, 10, 2018065, []string{"ErrOutsideWindow"}, false, "", "H/vnkB0t7Fk"},
+		{"not_receiving_10_2018108.json", 400, 10, 2018108, []string{"ErrRecipientUnavailable"}, false, "", "Pq4Zx7Nc2Lm"},
+		{"unavailable_200_1545041.json", 400, 200, 1545041, []string{"ErrRecipientUnavailable"}, false, "", "Rt8Yb3Kd6Wn"},
 		{"unavailable_551.json", 400, 551, 1545041, []string{"ErrRecipientUnavailable"}, false, "", "A7rB1nQe3xY"},
 		{"token_expired_190_463.json", 400, 190, 463, []string{"ErrInvalidToken"}, false, "", "AhT9kdQ2cZr"},
 		{"token_password_190_460.json", 400, 190, 460, []string{"ErrInvalidToken"}, false, "", "B0oLk8cYt2s"},
