@@ -167,42 +167,10 @@ func (s *Store) ListChannels(ctx context.Context, serviceID string, opt store.Li
 	if serviceID == "" {
 		return store.Page[store.Channel]{}, store.Invalid("serviceID", "is empty")
 	}
-	limit, err := pageLimit(opt)
-	if err != nil {
-		return store.Page[store.Channel]{}, err
-	}
-	cur, after, err := decodeCursor(opt.After, listChannels)
-	if err != nil {
-		return store.Page[store.Channel]{}, err
-	}
-	query := `SELECT ` + channelCols + ` FROM {s}channels WHERE service_id = $1 AND status <> 'deleted'`
-	args := []any{serviceID, limit + 1}
-	if after {
-		query += ` AND (created_at, id) > ($3, $4)`
-		args = append(args, cur.time(), cur.ID)
-	}
-	rows, err := s.pool.Query(ctx, s.q(query+` ORDER BY created_at, id LIMIT $2`), args...)
-	if err != nil {
-		return store.Page[store.Channel]{}, s.wrap(ctx, "list channels", err)
-	}
-	defer rows.Close()
-	var page store.Page[store.Channel]
-	for rows.Next() {
-		c, err := s.scanChannel(rows)
-		if err != nil {
-			return store.Page[store.Channel]{}, s.wrap(ctx, "list channels", err)
-		}
-		page.Items = append(page.Items, *c)
-	}
-	if err := rows.Err(); err != nil {
-		return store.Page[store.Channel]{}, s.wrap(ctx, "list channels", err)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		page.Next = cursor{List: listChannels, Time: last.CreatedAt.UnixMicro(), ID: last.ID}.encode()
-	}
-	return page, nil
+	channelList := timeList[store.Channel]{list: listChannels, timeCol: "created_at", scan: s.scanChannel,
+		key: func(c *store.Channel) (time.Time, string) { return c.CreatedAt, c.ID }}
+	return channelList.page(ctx, s, `SELECT `+channelCols+` FROM {s}channels WHERE service_id = $1 AND status <> 'deleted'`,
+		[]any{serviceID}, opt)
 }
 
 // TouchWebhook moves the channel's LastWebhookAt forward to t.

@@ -53,7 +53,7 @@ func (s *Store) ListEnquiries(ctx context.Context, serviceID string, status stor
 	default:
 		return store.Page[store.Enquiry]{}, store.Invalid("status", fmt.Sprintf("is %q, not an enquiry status", status))
 	}
-	return s.listEnquiries(ctx, listEnquiries, query, args, opt, false)
+	return enquiryList.page(ctx, s, query, args, opt)
 }
 
 // VisitorEnquiries lists a visitor's enquiries on a channel, newest opened
@@ -63,52 +63,17 @@ func (s *Store) VisitorEnquiries(ctx context.Context, channelID, psid string, op
 		return store.Page[store.Enquiry]{}, err
 	}
 	query := `SELECT ` + enquiryCols + ` FROM {s}enquiries WHERE channel_id = $1 AND psid = $2`
-	return s.listEnquiries(ctx, listVisitorEnquiries, query, []any{channelID, psid}, opt, true)
+	return visitorEnquiryList.page(ctx, s, query, []any{channelID, psid}, opt)
 }
 
-// listEnquiries runs a keyset-paginated query on (opened_at, id).
-func (s *Store) listEnquiries(ctx context.Context, list, query string, args []any, opt store.ListOptions, desc bool) (store.Page[store.Enquiry], error) {
-	limit, err := pageLimit(opt)
-	if err != nil {
-		return store.Page[store.Enquiry]{}, err
-	}
-	cur, after, err := decodeCursor(opt.After, list)
-	if err != nil {
-		return store.Page[store.Enquiry]{}, err
-	}
-	cmp, order := ">", " ORDER BY opened_at, id"
-	if desc {
-		cmp, order = "<", " ORDER BY opened_at DESC, id DESC"
-	}
-	if after {
-		query += fmt.Sprintf(` AND (opened_at, id) %s ($%d, $%d)`, cmp, len(args)+1, len(args)+2)
-		args = append(args, cur.time(), cur.ID)
-	}
-	query += order + fmt.Sprintf(" LIMIT $%d", len(args)+1)
-	args = append(args, limit+1)
-	rows, err := s.pool.Query(ctx, s.q(query), args...)
-	if err != nil {
-		return store.Page[store.Enquiry]{}, s.wrap(ctx, "list enquiries", err)
-	}
-	defer rows.Close()
-	var page store.Page[store.Enquiry]
-	for rows.Next() {
-		e, err := scanEnquiry(rows)
-		if err != nil {
-			return store.Page[store.Enquiry]{}, s.wrap(ctx, "list enquiries", err)
-		}
-		page.Items = append(page.Items, *e)
-	}
-	if err := rows.Err(); err != nil {
-		return store.Page[store.Enquiry]{}, s.wrap(ctx, "list enquiries", err)
-	}
-	if len(page.Items) > limit {
-		page.Items = page.Items[:limit]
-		last := page.Items[limit-1]
-		page.Next = cursor{List: list, Time: last.OpenedAt.UnixMicro(), ID: last.ID}.encode()
-	}
-	return page, nil
-}
+// enquiryList and visitorEnquiryList are the enquiry lists, oldest and
+// newest opened first.
+var (
+	enquiryList        = timeList[store.Enquiry]{list: listEnquiries, timeCol: "opened_at", scan: scanEnquiry, key: enquiryKey}
+	visitorEnquiryList = timeList[store.Enquiry]{list: listVisitorEnquiries, timeCol: "opened_at", desc: true, scan: scanEnquiry, key: enquiryKey}
+)
+
+func enquiryKey(e *store.Enquiry) (time.Time, string) { return e.OpenedAt, e.ID }
 
 // whyNot explains why a conditional update of enquiry id matched no row,
 // from its status and holder read afterwards: ErrNotFound, ErrClosed, a
