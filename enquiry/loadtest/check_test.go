@@ -7,6 +7,7 @@ import (
 
 	"github.com/pagedesk/pagedesk/enquiry"
 	"github.com/pagedesk/pagedesk/messenger"
+	"github.com/pagedesk/pagedesk/messenger/messengertest"
 	"github.com/pagedesk/pagedesk/store"
 )
 
@@ -35,9 +36,10 @@ func (f *findings) problem(format string, args ...any) {
 	}
 }
 
-// check reads everything back from the store (faults off) and from the
-// fake Graph API, and counts every breach of the invariants.
-func (w *world) check(ctx context.Context) *findings {
+// check reads everything back from the store (faults off), compares it
+// with the plan and with what the fake Graph API accepted (sent), and
+// counts every breach of the invariants.
+func (w *world) check(ctx context.Context, sent []messengertest.SentMessage) *findings {
 	f := &findings{taken: map[string]int{}, pending: map[string]int{}}
 	seen := make(map[string]int, len(w.plan.events)) // event key -> times recorded
 	out := map[string]store.Message{}                // outbound, by message id
@@ -103,7 +105,7 @@ func (w *world) check(ctx context.Context) *findings {
 	welcome := map[string]int{} // channel/psid
 	away := map[string]int{}    // enquiry id
 	closing := map[string]int{} // enquiry id
-	for _, s := range w.fake.Sent("") {
+	for _, s := range sent {
 		f.sends++
 		id, ok := strings.CutPrefix(s.Metadata, "pagedesk:")
 		m, known := out[id]

@@ -74,7 +74,7 @@ func loadRun(t *testing.T, name string, cfg config, newStore newStoreFunc) {
 	w.fb.wait()
 
 	w.faultsOff()
-	f := w.check(ctx)
+	f := w.check(ctx, w.fake.Sent(""))
 
 	// RULE-4 at the end: what the store counts is what is there, and
 	// never over the limit.

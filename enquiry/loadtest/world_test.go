@@ -54,6 +54,15 @@ type config struct {
 	redeliver, storeFaults, graphFaults float64
 	loopback                            bool
 	seed                                uint64
+
+	// existing: the channels are already in the store (another process
+	// made them); they are not created again.
+	existing bool
+	// noPlan: no traffic is planned; the caller queues its own deliveries.
+	noPlan bool
+	// quiet: the fake Graph API sends no echoes and checks nothing, for
+	// benchmarks.
+	quiet bool
 }
 
 func configFromFlags() config {
@@ -175,9 +184,16 @@ func newSchema(t testing.TB, p *pgxpool.Pool) string {
 func newSQLStore(t testing.TB) store.Store {
 	t.Helper()
 	p := sqlPool(t)
-	s, err := sqlstore.New(context.Background(), sqlstore.Config{Pool: p, Schema: newSchema(t, p)})
-	require.NoError(t, err)
+	s := sqlStoreIn(t, newSchema(t, p))
 	require.NoError(t, s.Migrate(context.Background()))
+	return s
+}
+
+// sqlStoreIn returns a sqlstore on schema, or skips.
+func sqlStoreIn(t testing.TB, schema string) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.New(context.Background(), sqlstore.Config{Pool: sqlPool(t), Schema: schema})
+	require.NoError(t, err)
 	return s
 }
 
@@ -256,7 +272,9 @@ func newWorld(t testing.TB, cfg config, newStore newStoreFunc) *world {
 			// away reply.
 			ch.Dispatch.StaffIDs = []string{offDutyID(svc)}
 		}
-		require.NoError(t, w.base.CreateChannel(w.ctx, ch))
+		if !cfg.existing {
+			require.NoError(t, w.base.CreateChannel(w.ctx, ch))
+		}
 		w.chans[pageID] = ch
 	}
 
@@ -288,12 +306,16 @@ func newWorld(t testing.TB, cfg config, newStore newStoreFunc) *world {
 	}
 	w.fb = newFacebook(post)
 
-	w.plan, err = newPlan(w.rng, w.fake.AppSecret, w.pages, cfg.visitors, cfg.events, cfg.redeliver, epoch)
-	require.NoError(t, err)
-	for _, v := range w.plan.visitors {
-		w.fake.AddProfile(v.psid, messenger.Profile{FirstName: v.first, LastName: "Visitor"})
+	if !cfg.noPlan {
+		w.plan, err = newPlan(w.rng, w.fake.AppSecret, w.pages, cfg.visitors, cfg.events, cfg.redeliver, epoch)
+		require.NoError(t, err)
+		for _, v := range w.plan.visitors {
+			w.fake.AddProfile(v.psid, messenger.Profile{FirstName: v.first, LastName: "Visitor"})
+		}
 	}
-	w.fake.OnSend(w.onSend)
+	if !cfg.quiet {
+		w.fake.OnSend(w.onSend)
+	}
 	return w
 }
 
