@@ -539,3 +539,49 @@ func TestShutdownLetsWebhooksFinish(t *testing.T) {
 		t.Fatal("run did not return after the delivery finished")
 	}
 }
+
+// TestChannelSettings edits the demo channel through the staff API: a
+// name over 40 characters is refused in the staff member's language, a
+// valid edit moves the version, a stale version is refused (optimistic
+// concurrency), and a paused channel sends nothing.
+func TestChannelSettings(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cc := startDemo(ctx, t)
+
+	var channels struct{ Channels []channelJSON }
+	cc.call(ctx, t, "GET", "/api/channels", "", nil, http.StatusOK, &channels)
+	require.Len(t, channels.Channels, 1)
+	ch := channels.Channels[0]
+	path := "/api/channels/" + ch.ID
+
+	var refused struct{ Error apiError }
+	long := ch
+	long.Name = strings.Repeat("海", 41)
+	cc.as("wing").call(ctx, t, "PUT", path, "", long, http.StatusUnprocessableEntity, &refused)
+	assert.Equal(t, "渠道名稱有 41 個字元,上限為 40 個字元。", refused.Error.Message)
+
+	edit := ch
+	edit.Name = strings.Repeat("海", 40) // 40 CJK characters fit (CHAN-1)
+	edit.CustomInfo.Text = "Ask for the tracking number first."
+	var updated channelJSON
+	cc.call(ctx, t, "PUT", path, "", edit, http.StatusOK, &updated)
+	assert.Equal(t, edit.Name, updated.Name)
+	assert.Equal(t, ch.Version+1, updated.Version)
+	cc.call(ctx, t, "PUT", path, "", edit, http.StatusConflict, &refused) // the version read is stale now
+	assert.Equal(t, "conflict", refused.Error.Code)
+
+	// Pause: an enquiry can still be taken, but nothing is sent.
+	events := cc.events(ctx, t)
+	cc.call(ctx, t, "POST", path+"/pause", "", nil, http.StatusOK, &updated)
+	assert.Equal(t, "paused", updated.Status)
+	cc.call(ctx, t, "POST", "/demo/visitor?lang=en", "", nil, http.StatusOK, nil)
+	id := waitEvent(ctx, t, events, func(e liveEvent) bool { return e.Type == string(enquiry.NoticeOpened) }).EnquiryID
+	cc.call(ctx, t, "POST", "/api/enquiries/"+id+"/take", "", nil, http.StatusOK, nil)
+	cc.call(ctx, t, "POST", "/api/enquiries/"+id+"/reply", "", map[string]string{"text": "hello"}, http.StatusConflict, &refused)
+	assert.Equal(t, "channel_paused", refused.Error.Code)
+	cc.call(ctx, t, "POST", path+"/resume", "", nil, http.StatusOK, &updated)
+	assert.Equal(t, "active", updated.Status)
+	cc.call(ctx, t, "POST", "/api/enquiries/"+id+"/reply", "", map[string]string{"text": "hello"}, http.StatusOK, nil)
+	cc.stop(ctx, t)
+}
