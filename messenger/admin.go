@@ -100,19 +100,7 @@ type User struct {
 // User returns the handle for the user whose token ts supplies.
 func (c *Client) User(ts oauth2.TokenSource) *User { return &User{c: c, ts: ts} }
 
-func (u *User) token() (string, error) {
-	if u.ts == nil {
-		return "", fmt.Errorf("messenger: user: no token source")
-	}
-	t, err := u.ts.Token()
-	if err != nil {
-		return "", fmt.Errorf("messenger: user: getting the token: %w", err)
-	}
-	if t == nil || t.AccessToken == "" {
-		return "", fmt.Errorf("messenger: user: the token source gave an empty token")
-	}
-	return t.AccessToken, nil
-}
+func (u *User) token() (string, error) { return tokenFrom(u.ts, "user") }
 
 // Account is a Page the user manages, with its Page access token and the
 // user's tasks on it (e.g. "MANAGE", "MODERATE", "MESSAGING").

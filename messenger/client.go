@@ -242,15 +242,20 @@ func (p *Page) token() (string, error) {
 	if p.id == "" {
 		return "", &ValidationError{Field: "pageID", Reason: "is empty", Err: ErrInvalidMessage}
 	}
-	if p.ts == nil {
-		return "", fmt.Errorf("messenger: page %s: no token source", p.id)
+	return tokenFrom(p.ts, "page "+p.id)
+}
+
+// tokenFrom fetches the access token of who ("page 123", "user") from ts.
+func tokenFrom(ts oauth2.TokenSource, who string) (string, error) {
+	if ts == nil {
+		return "", fmt.Errorf("messenger: %s: no token source", who)
 	}
-	t, err := p.ts.Token()
+	t, err := ts.Token()
 	if err != nil {
-		return "", fmt.Errorf("messenger: page %s: getting the page token: %w", p.id, err)
+		return "", fmt.Errorf("messenger: %s: getting the token: %w", who, err)
 	}
 	if t == nil || t.AccessToken == "" {
-		return "", fmt.Errorf("messenger: page %s: the token source gave an empty token", p.id)
+		return "", fmt.Errorf("messenger: %s: the token source gave an empty token", who)
 	}
 	return t.AccessToken, nil
 }
@@ -540,7 +545,7 @@ func (c *Client) throttled(percent int) (rate.Limit, int) {
 		base = DefaultRateLimit
 	}
 	limit := base * rate.Limit(factor)
-	return limit, max(1, int(math.Floor(float64(c.burst)*factor)), 1)
+	return limit, max(1, int(math.Floor(float64(c.burst)*factor)))
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
