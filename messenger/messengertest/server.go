@@ -434,23 +434,23 @@ func (s *Server) Requests() []Request {
 func (s *Server) Sent(pageID string) []SentMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []SentMessage
-	for _, m := range s.sent {
-		if pageID == "" || m.PageID == pageID {
-			out = append(out, m)
-		}
-	}
-	return out
+	return ofPage(s.sent, pageID, func(m SentMessage) string { return m.PageID })
 }
 
-// SenderActions is the sender actions sent by pageID, in order.
+// SenderActions is the sender actions sent by pageID, in order; all
+// actions if pageID is empty.
 func (s *Server) SenderActions(pageID string) []SentAction {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []SentAction
-	for _, a := range s.actions {
-		if pageID == "" || a.PageID == pageID {
-			out = append(out, a)
+	return ofPage(s.actions, pageID, func(a SentAction) string { return a.PageID })
+}
+
+// ofPage copies the items of pageID (every item if pageID is empty).
+func ofPage[T any](items []T, pageID string, page func(T) string) []T {
+	var out []T
+	for _, it := range items {
+		if pageID == "" || page(it) == pageID {
+			out = append(out, it)
 		}
 	}
 	return out
@@ -667,6 +667,19 @@ func (s *Server) userFor(token string) (*fakeUser, *GraphError) {
 	return u, nil
 }
 
+// authorizePage checks that token is pageID's Page token, answering the
+// Graph error itself when it is not.
+func (s *Server) authorizePage(w http.ResponseWriter, pageID, token string) bool {
+	s.mu.Lock()
+	_, ge := s.pageFor(pageID, token)
+	s.mu.Unlock()
+	if ge != nil {
+		writeGraphError(w, *ge)
+		return false
+	}
+	return true
+}
+
 func (s *Server) nextID(prefix string) string {
 	s.seq++
 	return prefix + strconv.Itoa(s.seq)
@@ -728,11 +741,7 @@ func decodeSend(r *http.Request, body []byte) (sendBody, error) {
 }
 
 func (s *Server) messages(w http.ResponseWriter, r *http.Request, pageID, token string, body []byte) {
-	s.mu.Lock()
-	_, ge := s.pageFor(pageID, token)
-	s.mu.Unlock()
-	if ge != nil {
-		writeGraphError(w, *ge)
+	if !s.authorizePage(w, pageID, token) {
 		return
 	}
 	b, err := decodeSend(r, body)
@@ -840,11 +849,7 @@ func checkMessage(b sendBody) *GraphError {
 }
 
 func (s *Server) upload(w http.ResponseWriter, r *http.Request, pageID, token string, body []byte) {
-	s.mu.Lock()
-	_, ge := s.pageFor(pageID, token)
-	s.mu.Unlock()
-	if ge != nil {
-		writeGraphError(w, *ge)
+	if !s.authorizePage(w, pageID, token) {
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -1156,7 +1161,7 @@ func writeGraphJSON(w http.ResponseWriter, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// writeError answers with a Graph API error body, as Facebook shapes it.
+// writeGraphError answers with a Graph API error body, as Facebook shapes it.
 func writeGraphError(w http.ResponseWriter, e GraphError) {
 	status := e.HTTPStatus
 	if status == 0 {
