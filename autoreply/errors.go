@@ -43,6 +43,7 @@ type Error struct {
 	Detail string
 }
 
+// Error names the field and, for a length, the limit and the length.
 func (e *Error) Error() string {
 	switch e.Err {
 	case ErrTooLong:

@@ -121,14 +121,12 @@ func (s Settings) Validate() error {
 	case 1:
 		return errs[0]
 	default:
-		return joinErrors(errs)
+		return joinedError(errs)
 	}
 }
 
-// joinedError is errors.Join with one problem a line, no prefix.
+// joinedError is errors.Join with the problems on one line, joined by "; ".
 type joinedError []error
-
-func joinErrors(errs []error) error { return joinedError(errs) }
 
 func (j joinedError) Error() string {
 	var b strings.Builder

@@ -75,6 +75,7 @@ type ValidationError struct {
 	Problem string
 }
 
+// Error names the field and, for a length, the limit and the length.
 func (e *ValidationError) Error() string {
 	if e.Problem != "" {
 		if e.Limit > 0 {
@@ -140,6 +141,7 @@ type PermissionError struct {
 	Missing []MissingPermission
 }
 
+// Error names every missing permission, what it is for and its status.
 func (e *PermissionError) Error() string {
 	var b strings.Builder
 	b.WriteString("channel: Facebook Login did not grant ")
@@ -169,6 +171,7 @@ type StatusError struct {
 	Reason    string // why it was disconnected, for ChannelDisconnected
 }
 
+// Error says why the channel cannot send and what to do about it.
 func (e *StatusError) Error() string {
 	switch e.Status {
 	case store.ChannelPaused:
