@@ -107,6 +107,21 @@ func (s *Store) visitor(channelID, psid string) *visitor {
 
 func empty(field string) error { return store.Invalid(field, "is empty") }
 
+// ready is how every method starts: ctx.Err() if ctx is done, else an
+// ErrInvalid naming the first of the (name, value) pairs whose value is
+// empty, else nil.
+func ready(ctx context.Context, pairs ...string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] == "" {
+			return empty(pairs[i])
+		}
+	}
+	return nil
+}
+
 func notFound(what, id string) error {
 	return fmt.Errorf("memstore: %s %q: %w", what, id, store.ErrNotFound)
 }
@@ -226,11 +241,8 @@ func (s *Store) CreateChannel(ctx context.Context, c *store.Channel) error {
 
 // Channel implements store.Channels.
 func (s *Store) Channel(ctx context.Context, id string) (*store.Channel, error) {
-	if err := ctx.Err(); err != nil {
+	if err := ready(ctx, "channel id", id); err != nil {
 		return nil, err
-	}
-	if id == "" {
-		return nil, empty("channel id")
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -243,11 +255,8 @@ func (s *Store) Channel(ctx context.Context, id string) (*store.Channel, error) 
 
 // ChannelByPage implements store.Channels.
 func (s *Store) ChannelByPage(ctx context.Context, pageID string) (*store.Channel, error) {
-	if err := ctx.Err(); err != nil {
+	if err := ready(ctx, "page id", pageID); err != nil {
 		return nil, err
-	}
-	if pageID == "" {
-		return nil, empty("page id")
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -306,11 +315,8 @@ func updatableStatus(st store.ChannelStatus) error {
 
 // SetChannelStatus implements store.Channels.
 func (s *Store) SetChannelStatus(ctx context.Context, id string, status store.ChannelStatus, reason string, at time.Time) (*store.Channel, error) {
-	if err := ctx.Err(); err != nil {
+	if err := ready(ctx, "channel id", id); err != nil {
 		return nil, err
-	}
-	if id == "" {
-		return nil, empty("channel id")
 	}
 	if status != store.ChannelDeleted {
 		if err := updatableStatus(status); err != nil {
@@ -347,11 +353,8 @@ func (s *Store) SetChannelStatus(ctx context.Context, id string, status store.Ch
 // ListChannels implements store.Channels.
 func (s *Store) ListChannels(ctx context.Context, serviceID string, opt store.ListOptions) (store.Page[store.Channel], error) {
 	var p store.Page[store.Channel]
-	if err := ctx.Err(); err != nil {
+	if err := ready(ctx, "service id", serviceID); err != nil {
 		return p, err
-	}
-	if serviceID == "" {
-		return p, empty("service id")
 	}
 	limit, err := limitOf(opt)
 	if err != nil {
@@ -387,11 +390,8 @@ func (s *Store) ListChannels(ctx context.Context, serviceID string, opt store.Li
 
 // TouchWebhook implements store.Channels.
 func (s *Store) TouchWebhook(ctx context.Context, channelID string, t time.Time) error {
-	if err := ctx.Err(); err != nil {
+	if err := ready(ctx, "channel id", channelID); err != nil {
 		return err
-	}
-	if channelID == "" {
-		return empty("channel id")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -407,11 +407,8 @@ func (s *Store) TouchWebhook(ctx context.Context, channelID string, t time.Time)
 
 // NextTurn implements store.Channels.
 func (s *Store) NextTurn(ctx context.Context, channelID string) (int64, error) {
-	if err := ctx.Err(); err != nil {
+	if err := ready(ctx, "channel id", channelID); err != nil {
 		return 0, err
-	}
-	if channelID == "" {
-		return 0, empty("channel id")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -428,10 +425,7 @@ func (s *Store) NextTurn(ctx context.Context, channelID string) (int64, error) {
 
 // Visitor implements store.Visitors.
 func (s *Store) Visitor(ctx context.Context, channelID, psid string) (*store.Visitor, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkVisitor(channelID, psid); err != nil {
+	if err := ready(ctx, "channel id", channelID, "psid", psid); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
@@ -444,22 +438,9 @@ func (s *Store) Visitor(ctx context.Context, channelID, psid string) (*store.Vis
 	return &cp, nil
 }
 
-func checkVisitor(channelID, psid string) error {
-	switch {
-	case channelID == "":
-		return empty("channel id")
-	case psid == "":
-		return empty("psid")
-	}
-	return nil
-}
-
 // SetProfile implements store.Visitors.
 func (s *Store) SetProfile(ctx context.Context, channelID, psid string, p store.Profile, t time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if err := checkVisitor(channelID, psid); err != nil {
+	if err := ready(ctx, "channel id", channelID, "psid", psid); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -478,11 +459,8 @@ func (s *Store) SetProfile(ctx context.Context, channelID, psid string, p store.
 // ForgetVisitor implements store.Visitors. It looks at every visitor, so it
 // takes time in proportion to their number; it is meant to be rare.
 func (s *Store) ForgetVisitor(ctx context.Context, psid string) (int, error) {
-	if err := ctx.Err(); err != nil {
+	if err := ready(ctx, "psid", psid); err != nil {
 		return 0, err
-	}
-	if psid == "" {
-		return 0, empty("psid")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -518,11 +496,8 @@ func erase(m *store.Message) {
 
 // Enquiry implements store.Enquiries.
 func (s *Store) Enquiry(ctx context.Context, id string) (*store.Enquiry, error) {
-	if err := ctx.Err(); err != nil {
+	if err := ready(ctx, "enquiry id", id); err != nil {
 		return nil, err
-	}
-	if id == "" {
-		return nil, empty("enquiry id")
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -536,10 +511,7 @@ func (s *Store) Enquiry(ctx context.Context, id string) (*store.Enquiry, error) 
 
 // OpenEnquiry implements store.Enquiries.
 func (s *Store) OpenEnquiry(ctx context.Context, channelID, psid string) (*store.Enquiry, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkVisitor(channelID, psid); err != nil {
+	if err := ready(ctx, "channel id", channelID, "psid", psid); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
@@ -557,11 +529,8 @@ func (s *Store) OpenEnquiry(ctx context.Context, channelID, psid string) (*store
 // enquiry of the service.
 func (s *Store) ListEnquiries(ctx context.Context, serviceID string, status store.EnquiryStatus, opt store.ListOptions) (store.Page[store.Enquiry], error) {
 	var p store.Page[store.Enquiry]
-	if err := ctx.Err(); err != nil {
+	if err := ready(ctx, "service id", serviceID); err != nil {
 		return p, err
-	}
-	if serviceID == "" {
-		return p, empty("service id")
 	}
 	switch status {
 	case "", store.EnquiryQueued, store.EnquiryOffered, store.EnquiryTaken, store.EnquiryClosed:
@@ -611,10 +580,7 @@ func (s *Store) ListEnquiries(ctx context.Context, serviceID string, status stor
 // VisitorEnquiries implements store.Enquiries.
 func (s *Store) VisitorEnquiries(ctx context.Context, channelID, psid string, opt store.ListOptions) (store.Page[store.Enquiry], error) {
 	var p store.Page[store.Enquiry]
-	if err := ctx.Err(); err != nil {
-		return p, err
-	}
-	if err := checkVisitor(channelID, psid); err != nil {
+	if err := ready(ctx, "channel id", channelID, "psid", psid); err != nil {
 		return p, err
 	}
 	limit, err := limitOf(opt)
@@ -695,11 +661,8 @@ func (s *Store) Offer(ctx context.Context, id string, staffIDs []string) (*store
 
 // Take implements store.Enquiries.
 func (s *Store) Take(ctx context.Context, id, staffID string, limit int, t time.Time) (*store.Enquiry, error) {
-	if err := ctx.Err(); err != nil {
+	if err := ready(ctx, "staff id", staffID); err != nil {
 		return nil, err
-	}
-	if staffID == "" {
-		return nil, empty("staff id")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -729,14 +692,8 @@ func (s *Store) Take(ctx context.Context, id, staffID string, limit int, t time.
 
 // Transfer implements store.Enquiries.
 func (s *Store) Transfer(ctx context.Context, id, from, to string) (*store.Enquiry, error) {
-	if err := ctx.Err(); err != nil {
+	if err := ready(ctx, "from", from, "to", to); err != nil {
 		return nil, err
-	}
-	switch {
-	case from == "":
-		return nil, empty("from")
-	case to == "":
-		return nil, empty("to")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -807,11 +764,8 @@ func (s *Store) MarkAwaySent(ctx context.Context, id string) (bool, error) {
 
 // CountTaken implements store.Enquiries.
 func (s *Store) CountTaken(ctx context.Context, serviceID string) (int, error) {
-	if err := ctx.Err(); err != nil {
+	if err := ready(ctx, "service id", serviceID); err != nil {
 		return 0, err
-	}
-	if serviceID == "" {
-		return 0, empty("service id")
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -996,14 +950,8 @@ func (s *Store) AppendOutbound(ctx context.Context, m *store.Message) error {
 
 // SetState implements store.Messages.
 func (s *Store) SetState(ctx context.Context, messageID string, state store.DeliveryState, mid, errText string) error {
-	if err := ctx.Err(); err != nil {
+	if err := ready(ctx, "message id", messageID, "state", string(state)); err != nil {
 		return err
-	}
-	switch {
-	case messageID == "":
-		return empty("message id")
-	case state == "":
-		return empty("state")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -1048,14 +996,8 @@ func (s *Store) reindexMID(cd *chanData, channelID, mid string) {
 
 // MessageByMID implements store.Messages.
 func (s *Store) MessageByMID(ctx context.Context, channelID, mid string) (*store.Message, error) {
-	if err := ctx.Err(); err != nil {
+	if err := ready(ctx, "channel id", channelID, "mid", mid); err != nil {
 		return nil, err
-	}
-	switch {
-	case channelID == "":
-		return nil, empty("channel id")
-	case mid == "":
-		return nil, empty("mid")
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -1085,10 +1027,7 @@ func stateRank(st store.DeliveryState) int {
 
 // MarkWatermark implements store.Messages.
 func (s *Store) MarkWatermark(ctx context.Context, channelID, psid string, watermark time.Time, state store.DeliveryState) (int, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if err := checkVisitor(channelID, psid); err != nil {
+	if err := ready(ctx, "channel id", channelID, "psid", psid); err != nil {
 		return 0, err
 	}
 	if state != store.StateDelivered && state != store.StateRead {
