@@ -28,7 +28,8 @@ func (s *Service) History(ctx context.Context, channelID, psid string) iter.Seq2
 
 // Messages ranges over an enquiry's conversation in the order it was
 // recorded: the visitor's items, staff replies, auto-replies (their Payload
-// starts with AutoReplyPayloadPrefix) and Page admins' messages.
+// starts with AutoReplyPayloadPrefix), Page admins' messages, and the
+// channel self-test's message (store.AuthorSystem, see SelfTestPayload).
 func (s *Service) Messages(ctx context.Context, enquiryID string) iter.Seq2[store.Message, error] {
 	return store.All(ctx, func(ctx context.Context, o store.ListOptions) (store.Page[store.Message], error) {
 		return s.store.ListMessages(ctx, enquiryID, o)
