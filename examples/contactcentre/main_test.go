@@ -36,13 +36,50 @@ func TestDemo(t *testing.T) {
 // TestDemoOnPostgres runs the same flow with -postgres, in a schema of its
 // own, when SQLSTORE_DSN names a PostgreSQL (as in CI; see README.md).
 func TestDemoOnPostgres(t *testing.T) {
-	dsn := os.Getenv("SQLSTORE_DSN")
+	dsn, schema := testSchema(t)
+	demoFlow(t, "-postgres", dsn, "-postgres-schema", schema)
+}
+
+// TestTwoProcessesOnPostgres runs two contact centres on one PostgreSQL,
+// as behind a load balancer: a visitor's message that lands on A shows up
+// live on B's console, the take is one compare-and-set across both, and B
+// answers. Skipped without SQLSTORE_DSN.
+func TestTwoProcessesOnPostgres(t *testing.T) {
+	dsn, schema := testSchema(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	args := []string{"-postgres", dsn, "-postgres-schema", schema}
+	a := startDemo(ctx, t, args...)
+	b := startDemo(ctx, t, args...) // after A: B reconnects the demo Page A connected
+	eventsB := b.events(ctx, t)
+
+	a.call(ctx, t, "POST", "/demo/visitor?lang=en", "", nil, http.StatusOK, nil)
+	id := waitEvent(ctx, t, eventsB, func(e liveEvent) bool { return e.Type == string(enquiry.NoticeOpened) }).EnquiryID
+
+	var e enquiryJSON
+	b.as("wing").call(ctx, t, "POST", "/api/enquiries/"+id+"/take", "", nil, http.StatusOK, &e)
+	var refused struct{ Error apiError }
+	a.call(ctx, t, "POST", "/api/enquiries/"+id+"/take", "", nil, http.StatusConflict, &refused)
+	assert.Equal(t, "wing took this enquiry first.", refused.Error.Message)
+	var sent messageJSON
+	b.as("wing").call(ctx, t, "POST", "/api/enquiries/"+id+"/reply", "", map[string]string{"text": "Hi Alice"}, http.StatusOK, &sent)
+	assert.Equal(t, "sent", sent.State)
+	waitEvent(ctx, t, eventsB, func(e liveEvent) bool { return e.Type == string(enquiry.NoticeTaken) && e.EnquiryID == id })
+	a.stop(ctx, t)
+	b.stop(ctx, t)
+}
+
+// testSchema returns SQLSTORE_DSN and a fresh schema name, dropped when the
+// test ends, or skips the test when SQLSTORE_DSN is not set.
+func testSchema(t *testing.T) (dsn, schema string) {
+	t.Helper()
+	dsn = os.Getenv("SQLSTORE_DSN")
 	if dsn == "" {
 		t.Skip("SQLSTORE_DSN not set: skipping the PostgreSQL run; see README.md, Running on PostgreSQL")
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	schema := "contactcentre_test_" + hex.EncodeToString(b[:])
+	schema = "contactcentre_test_" + hex.EncodeToString(b[:])
 	t.Cleanup(func() {
 		conn, err := pgx.Connect(context.Background(), dsn)
 		if err != nil {
@@ -54,7 +91,7 @@ func TestDemoOnPostgres(t *testing.T) {
 			t.Errorf("dropping schema %s: %v", schema, err)
 		}
 	})
-	demoFlow(t, "-postgres", dsn, "-postgres-schema", schema)
+	return dsn, schema
 }
 
 func demoFlow(t *testing.T, args ...string) {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/pagedesk/pagedesk/channel"
 	"github.com/pagedesk/pagedesk/enquiry"
 	"github.com/pagedesk/pagedesk/messenger"
@@ -40,6 +42,9 @@ type server struct {
 	log      *slog.Logger
 	clock    *clock
 	hub      *hub
+	// live hands a live event to every console: through the hub of this
+	// process, or through PostgreSQL to the hubs of every process.
+	live     func(liveEvent)
 	store    store.Store
 	graph    *messenger.Client
 	channels *channel.Service
@@ -129,6 +134,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // a fake Facebook and a demo Page is connected.
 func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, error) {
 	s := &server{cfg: cfg, log: log, clock: &clock{}, hub: newHub(log), staff: map[string]staffMember{}}
+	s.live = s.hub.publish
 	ok := false
 	defer func() {
 		if !ok {
@@ -211,15 +217,26 @@ func (s *server) openStore(ctx context.Context) error {
 		s.store = memstore.New()
 		return nil
 	}
-	db, err := sqlstore.New(ctx, sqlstore.Config{DSN: s.cfg.Postgres, Schema: s.cfg.Schema, Logger: s.log.With("pkg", "sqlstore")})
+	pool, err := pgxpool.New(ctx, s.cfg.Postgres)
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
-	s.closers = append(s.closers, db.ClosePool)
+	s.closers = append(s.closers, pool.Close)
+	db, err := sqlstore.New(ctx, sqlstore.Config{Pool: pool, Schema: s.cfg.Schema, Logger: s.log.With("pkg", "sqlstore")})
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
 	if err := db.Migrate(ctx); err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
 	s.store = db
+	// Several processes may share the database: live events go through it.
+	bus, err := startPGBus(ctx, pool, s.cfg.Postgres, s.hub, s.log.With("pkg", "livebus"), s.cfg.ServiceID)
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, bus.close)
+	s.live = bus.publish
 	return nil
 }
 
@@ -259,7 +276,7 @@ func (s *server) enquiryNotice(_ context.Context, n enquiry.Notice) {
 	} else if n.Message != nil {
 		e.EnquiryID = n.Message.EnquiryID
 	}
-	s.hub.publish(e)
+	s.live(e)
 	if s.demo != nil && n.Kind == enquiry.NoticeMessageOut && n.Message != nil &&
 		n.Message.Author == store.AuthorStaff && n.Message.State == store.StateSent {
 		s.demo.staffReplied(n.Message.PSID)
@@ -268,7 +285,7 @@ func (s *server) enquiryNotice(_ context.Context, n enquiry.Notice) {
 
 // channelNotice tells the consoles that a channel changed.
 func (s *server) channelNotice(_ context.Context, n channel.Notice) {
-	s.hub.publish(liveEvent{Type: string(n.Kind), ChannelID: n.ChannelID})
+	s.live(liveEvent{Type: string(n.Kind), ChannelID: n.ChannelID})
 }
 
 // testHookWebhook, when set by a test, is called as each webhook delivery

@@ -236,7 +236,7 @@ function connectEvents() {
     const e = JSON.parse(ev.data);
     if (e.now) showClock(e.now);
     want.queue = true;
-    if (e.type && e.type.startsWith("channel")) want.channels = true;
+    if (e.type === "resync" || (e.type && e.type.startsWith("channel"))) want.channels = true;
     if (!e.enquiry_id || e.enquiry_id === state.selected) want.enquiry = true;
     if (pending) return;
     pending = setTimeout(() => {
