@@ -38,10 +38,10 @@ type staffMember struct {
 
 // server is the contact centre: PageDesk's services and the HTTP around them.
 type server struct {
-	cfg      config
-	log      *slog.Logger
-	clock    *clock
-	hub      *hub
+	cfg   config
+	log   *slog.Logger
+	clock *clock
+	hub   *hub
 	// live hands a live event to every console: through the hub of this
 	// process, or through PostgreSQL to the hubs of every process.
 	live     func(liveEvent)
