@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pagedesk/pagedesk/enquiry"
+	"github.com/pagedesk/pagedesk/messenger"
 	"github.com/pagedesk/pagedesk/messenger/messengertest"
 )
 
@@ -134,6 +135,20 @@ func demoFlow(t *testing.T, args ...string) {
 	assert.Equal(t, "sent", sent.State)
 	assert.Equal(t, "staff", sent.Author)
 
+	// A file: the demo's photo goes through the fake Graph API's upload.
+	pic, err := parcelPNG()
+	require.NoError(t, err)
+	var file messageJSON
+	cc.sendFile(ctx, t, id, "parcel.png", "image/png", int64(len(pic)), bytes.NewReader(pic), http.StatusOK, &file)
+	require.Len(t, file.Attachments, 1)
+	assert.Equal(t, attachmentJSON{Type: "image", Name: "parcel.png", Size: int64(len(pic))}, file.Attachments[0])
+
+	// RULE-3: a file of 25,000,001 bytes is refused from its declared
+	// length, before its body is read.
+	cc.sendFile(ctx, t, id, "big.bin", "application/octet-stream", messenger.MaxFileBytes+1, zeros{}, http.StatusRequestEntityTooLarge, &refused)
+	assert.Equal(t, apiError{Code: "too_large", Rule: "RULE-3",
+		Message: `The file "big.bin" is 25,000,001 bytes; the limit is 25 MB (25,000,000 bytes).`}, refused.Error)
+
 	// RULE-1: 2,001 characters are refused, in the staff member's language.
 	long := map[string]string{"text": strings.Repeat("字", 2001)}
 	cc.call(ctx, t, "POST", "/api/enquiries/"+id+"/reply", "", long, http.StatusUnprocessableEntity, &refused)
@@ -156,7 +171,7 @@ func demoFlow(t *testing.T, args ...string) {
 	}
 	assert.Positive(t, authors["visitor"])
 	assert.Positive(t, authors["autoreply"], "the welcome auto-reply")
-	assert.Equal(t, 1, authors["staff"], "the refused replies were not recorded")
+	assert.Equal(t, 2, authors["staff"], "the reply and the file; nothing refused was recorded")
 
 	// RULE-5: 25 hours later the window has passed.
 	cc.call(ctx, t, "POST", "/demo/advance?d=25h", "", nil, http.StatusOK, nil)
@@ -366,6 +381,32 @@ func (cc *running) get(ctx context.Context, t *testing.T, path string) string {
 	body := readBody(t, res)
 	require.Equal(t, http.StatusOK, res.StatusCode, body)
 	return body
+}
+
+// sendFile posts a file as the console does: the body is the file. With
+// Expect: 100-continue the body is only sent if the server wants it.
+func (cc *running) sendFile(ctx context.Context, t *testing.T, id, name, typ string, size int64, body io.Reader, wantStatus int, out any) {
+	t.Helper()
+	req := mustRequest(ctx, t, "POST", cc.base+"/api/enquiries/"+id+"/file", io.LimitReader(body, size))
+	req.ContentLength = size
+	req.Header.Set("Content-Type", typ)
+	req.Header.Set("X-File-Name", url.QueryEscape(name))
+	req.Header.Set("X-Staff-ID", cc.staff)
+	req.Header.Set("Expect", "100-continue")
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Minute}}
+	defer client.CloseIdleConnections()
+	res := mustDo(t, client, req)
+	data := readBody(t, res)
+	require.Equal(t, wantStatus, res.StatusCode, data)
+	require.NoError(t, json.Unmarshal([]byte(data), out), data)
+}
+
+// zeros is an endless file of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
 
 // events subscribes to the live stream as the console's EventSource does.

@@ -322,6 +322,24 @@ function init() {
     });
   };
   $("text").oninput = countChars;
+  $("file").onchange = () => {
+    const f = $("file").files[0];
+    $("file").value = "";
+    if (!f) return;
+    act(async () => {
+      const res = await fetch("/api/enquiries/" + id() + "/file", {
+        method: "POST",
+        headers: {
+          "X-Staff-ID": state.staff, "Accept-Language": state.lang,
+          "Content-Type": f.type || "application/octet-stream",
+          "X-File-Name": encodeURIComponent(f.name),
+        },
+        body: f,
+      });
+      const data = await res.json();
+      if (!res.ok) throw new Error((data.error && data.error.message) || res.statusText);
+    });
+  };
   if ($("demo")) {
     $("advance").onclick = () => demo("/demo/advance?d=25h");
     $("visitor-en").onclick = () => demo("/demo/visitor?lang=en");
