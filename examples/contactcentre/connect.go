@@ -46,15 +46,15 @@ const (
 	sessionCookie = "pagedesk_login"
 )
 
-func newConnectFlow(s *server) *connectFlow {
+func newConnectFlow(s *server) (*connectFlow, error) {
 	funcs := template.FuncMap{"split": func(s string) []string {
 		return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
 	}}
-	return &connectFlow{
-		s:      s,
-		pages:  template.Must(template.New("connect").Funcs(funcs).ParseFS(uiFiles, "ui/connect.html")),
-		logins: map[string]pendingLogin{},
+	pages, err := template.New("connect").Funcs(funcs).ParseFS(uiFiles, "ui/connect.html")
+	if err != nil {
+		return nil, err
 	}
+	return &connectFlow{s: s, pages: pages, logins: map[string]pendingLogin{}}, nil
 }
 
 func (c *connectFlow) routes(mux *http.ServeMux) {

@@ -200,7 +200,9 @@ func newServer(ctx context.Context, cfg config, log *slog.Logger) (*server, erro
 	if err != nil {
 		return nil, err
 	}
-	s.connect = newConnectFlow(s)
+	if s.connect, err = newConnectFlow(s); err != nil {
+		return nil, err
+	}
 	if s.demo != nil {
 		if err := s.demo.setup(ctx); err != nil {
 			return nil, fmt.Errorf("demo: %w", err)
