@@ -1,0 +1,59 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestHub(t *testing.T) {
+	t.Parallel()
+	h := newHub(slog.New(slog.DiscardHandler))
+	a, stopA := h.subscribe()
+	b, stopB := h.subscribe()
+
+	h.publish(liveEvent{Type: "enquiry.opened", EnquiryID: "e1"})
+	assert.Equal(t, "e1", (<-a).EnquiryID)
+	assert.Equal(t, "e1", (<-b).EnquiryID)
+
+	// A console that does not read never holds up the publisher (a webhook):
+	// its events beyond the buffer are dropped.
+	for range 3 * cap(a) {
+		h.publish(liveEvent{Type: "message.in"})
+	}
+	assert.Len(t, a, cap(a))
+	stopA()
+	stopA() // twice is harmless
+	_, open := <-drain(a)
+	assert.False(t, open, "stop closes the subscriber's channel")
+
+	h.close()
+	_, open = <-drain(b)
+	assert.False(t, open, "close ends every stream")
+	stopB() // after close: harmless
+	c, _ := h.subscribe()
+	_, open = <-c
+	assert.False(t, open, "a subscription after close is already closed")
+}
+
+// drain reads c until it is closed, then returns it (closed).
+func drain(c <-chan liveEvent) <-chan liveEvent {
+	for range c {
+	}
+	return c
+}
+
+func TestExplainHidesInternals(t *testing.T) {
+	t.Parallel()
+	e := explain(errors.New("pq: connection to 10.0.0.7 refused; password=hunter2"), langEnglish)
+	assert.Equal(t, http.StatusInternalServerError, e.Status)
+	assert.Equal(t, "internal", e.Code)
+	assert.NotContains(t, e.Message, "hunter2")
+	assert.NotContains(t, e.Message, "10.0.0.7")
+	require.NotEmpty(t, explain(io.EOF, langChinese).Message)
+}
