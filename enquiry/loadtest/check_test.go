@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pagedesk/pagedesk/enquiry"
 	"github.com/pagedesk/pagedesk/messenger"
@@ -26,6 +27,9 @@ type findings struct {
 	uncertainInStore                                 int
 	pending                                          map[string]int // outbound left pending, by payload or author
 	badTag                                           int
+	windowWrong                                      int // LastInboundAt not the latest message's time
+	welcomeSkipped                                   int // a welcome due but never attempted
+	welcomeClosed                                    int // a welcome not sent: the first delivery failed, and staff closed the enquiry before it came again
 
 	problems []string
 }
@@ -47,6 +51,14 @@ func (w *world) check(ctx context.Context, sent []messengertest.SentMessage) *fi
 	for vi, v := range w.plan.visitors {
 		ch := w.channelOf(v)
 		open := 0
+		var lastIn time.Time // the visitor's latest message, as recorded
+		welcomed := false    // a welcome is recorded, whatever became of it
+		type inItem struct {
+			key      string
+			enquiry  store.Enquiry
+			received time.Time
+		}
+		var items []inItem
 		for e, err := range w.svc.History(ctx, ch.ID, v.psid) {
 			if err != nil {
 				w.t.Fatalf("reading visitor %d's enquiries: %v", vi, err)
@@ -59,6 +71,7 @@ func (w *world) check(ctx context.Context, sent []messengertest.SentMessage) *fi
 			if e.Status == store.EnquiryTaken {
 				f.taken[e.ServiceID]++
 			}
+			var enqLastIn time.Time
 			for m, err := range w.svc.Messages(ctx, e.ID) {
 				if err != nil {
 					w.t.Fatalf("reading enquiry %s's messages: %v", e.ID, err)
@@ -69,7 +82,12 @@ func (w *world) check(ctx context.Context, sent []messengertest.SentMessage) *fi
 				switch {
 				case m.Direction == store.DirectionOut:
 					out[m.ID] = m
+					welcomed = welcomed || m.Payload == enquiry.AutoReplyPayloadPrefix+"welcome"
 				case m.Author == store.AuthorVisitor:
+					if m.CreatedAt.After(enqLastIn) {
+						enqLastIn = m.CreatedAt
+					}
+					items = append(items, inItem{m.Key, e, m.CreatedAt})
 					if i, ok := w.plan.keys[m.Key]; !ok || w.plan.events[i].visitor != vi {
 						f.unexpected++
 						f.problem("an inbound message with key %q that visitor %d never sent", m.Key, vi)
@@ -81,11 +99,56 @@ func (w *world) check(ctx context.Context, sent []messengertest.SentMessage) *fi
 					f.problem("an inbound message by %s (key %q) nobody sent", m.Author, m.Key)
 				}
 			}
+			// RULE-5 is judged from LastInboundAt: a lost update of it
+			// (two messages recorded at once) would refuse replies that
+			// are due, or allow late ones.
+			if !e.LastInboundAt.Equal(enqLastIn) {
+				f.windowWrong++
+				f.problem("enquiry %s: LastInboundAt %v; its latest message is of %v", e.ID, e.LastInboundAt, enqLastIn)
+			}
+			if enqLastIn.After(lastIn) {
+				lastIn = enqLastIn
+			}
 		}
 		if open > 1 {
 			f.openTwice++
 			f.problem("visitor %s on %s has %d open enquiries", v.psid, ch.ID, open)
 		}
+		vis, err := w.base.Visitor(ctx, ch.ID, v.psid)
+		if err != nil {
+			f.problem("visitor %s on %s: %v", v.psid, ch.ID, err)
+			continue
+		}
+		if !vis.LastInboundAt.Equal(lastIn) {
+			f.windowWrong++
+			f.problem("visitor %s on %s: LastInboundAt %v; their latest message is of %v", v.psid, ch.ID, vis.LastInboundAt, lastIn)
+		}
+		// The welcome is due when the visitor's first recorded message was
+		// within the window (the clock stood still while they came): it
+		// must have been recorded (and then sent, or failed, or lost to a
+		// store fault after it was recorded), never skipped.
+		if w.clock0.Sub(vis.FirstSeenAt) < enquiry.Window && !welcomed {
+			// Unless the delivery of that first message failed and staff
+			// closed its enquiry before Facebook delivered it again: a
+			// redelivered message whose enquiry is closed triggers nothing.
+			excused := false
+			for _, it := range items {
+				if !it.received.Equal(vis.FirstSeenAt) {
+					continue
+				}
+				if i, ok := w.plan.keys[it.key]; ok && w.plan.events[i].d.refused.Load() &&
+					it.enquiry.Status == store.EnquiryClosed && it.enquiry.ClosedAt.Equal(w.clock0) {
+					excused = true
+				}
+			}
+			if excused {
+				f.welcomeClosed++
+			} else {
+				f.welcomeSkipped++
+				f.problem("visitor %s on %s, first seen %v, was never welcomed", v.psid, ch.ID, vis.FirstSeenAt)
+			}
+		}
+
 	}
 	for _, ev := range w.plan.events {
 		switch n := seen[ev.key]; {
@@ -131,8 +194,9 @@ func (w *world) check(ctx context.Context, sent []messengertest.SentMessage) *fi
 		switch m.State {
 		case store.StateSent, store.StateDelivered, store.StateRead:
 		default:
-			if w.st.stateDropped(m.ID) {
-				// Its last state write failed with nothing written (the
+			if w.st.stateDropped(m.ID) || (m.State == store.StateUncertain && w.st.listDropped(m.EnquiryID)) {
+				// Its last state write failed with nothing written, or
+				// reading it back after its uncertain send failed (the
 				// store faults): nothing can repair that but a later echo.
 				f.unconfirmedDropped++
 				break

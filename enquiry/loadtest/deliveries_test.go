@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/pagedesk/pagedesk/messenger"
@@ -35,6 +36,7 @@ type event struct {
 	visitor int
 	at      time.Time
 	key     string
+	d       *delivery // the delivery that carries it
 }
 
 // plan is the traffic of one run: visitors, their events, and the
@@ -54,6 +56,8 @@ type delivery struct {
 	events int
 	// redeliver: Facebook sends it again although it was accepted.
 	redeliver bool
+	// refused: a POST of it was answered non-2xx.
+	refused atomic.Bool
 }
 
 // newPlan makes a run's traffic: nEvents events from nVisitors visitors
@@ -141,16 +145,16 @@ func newPlan(rng *rand.Rand, secret string, pageIDs []string, nVisitors, nEvents
 		if len(evs) != n {
 			return nil, fmt.Errorf("loadtest: a built delivery holds %d events; want %d", len(evs), n)
 		}
+		d := &delivery{body: body, sig: messengertest.Sign(secret, body), events: n, redeliver: rng.Float64() < redeliver}
 		for k, ev := range evs {
 			key := ev.Key()
 			if _, dup := p.keys[key]; dup {
 				return nil, fmt.Errorf("loadtest: two built events share the key %q", key)
 			}
 			p.keys[key] = len(p.events)
-			p.events = append(p.events, event{visitor: items[k].visitor, at: items[k].at, key: key})
+			p.events = append(p.events, event{visitor: items[k].visitor, at: items[k].at, key: key, d: d})
 		}
-		p.deliveries = append(p.deliveries, &delivery{body: body, sig: messengertest.Sign(secret, body),
-			events: n, redeliver: rng.Float64() < redeliver})
+		p.deliveries = append(p.deliveries, d)
 		items = items[n:]
 	}
 	return p, nil

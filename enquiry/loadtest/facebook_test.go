@@ -198,6 +198,7 @@ func (fb *facebook) deliver(ctx context.Context, a *attempt) {
 	code, err := fb.post(ctx, a.d)
 	if err != nil || code < 200 || code > 299 {
 		fb.refused.Add(1)
+		a.d.refused.Store(true)
 		if a.tries >= maxAttempts {
 			fb.gaveUp.Add(1)
 			fb.mu.Lock()

@@ -23,13 +23,18 @@ var errInjected = errors.New("loadtest: injected store fault (connection lost)")
 
 // faultStore wraps a store and fails a share of its writes: half of them
 // before the write (nothing written), half after the real write committed
-// (the caller cannot tell it happened). Reads pass through.
+// (the caller cannot tell it happened); and a smaller share of its reads.
 type faultStore struct {
 	store.Store
-	rate   float64 // share of writes that fail
-	off    atomic.Bool
-	before atomic.Int64 // faults with nothing written
-	after  atomic.Int64 // faults after the write committed
+	rate     float64 // share of writes that fail
+	readRate float64 // share of reads that fail
+	off      atomic.Bool
+	before   atomic.Int64 // faults with nothing written
+	after    atomic.Int64 // faults after the write committed
+	reads    atomic.Int64 // failed reads
+
+	// listFailed: enquiries whose conversation a read failed to list.
+	listFailed sync.Map
 
 	mu sync.Mutex
 	// lastStateDropped: per message id, whether the last SetState of the
@@ -38,12 +43,80 @@ type faultStore struct {
 	lastStateDropped map[string]bool
 }
 
-func newFaultStore(s store.Store, rate float64) *faultStore {
-	return &faultStore{Store: s, rate: rate, lastStateDropped: map[string]bool{}}
+func newFaultStore(s store.Store, rate, readRate float64) *faultStore {
+	return &faultStore{Store: s, rate: rate, readRate: readRate, lastStateDropped: map[string]bool{}}
 }
 
-// faults is how many writes failed.
-func (f *faultStore) faults() int64 { return f.before.Load() + f.after.Load() }
+// faults is how many writes and reads failed.
+func (f *faultStore) faults() int64 { return f.before.Load() + f.after.Load() + f.reads.Load() }
+
+// readFault decides whether a read fails.
+func (f *faultStore) readFault() bool {
+	if f.off.Load() || f.readRate <= 0 || rand.Float64() >= f.readRate {
+		return false
+	}
+	f.reads.Add(1)
+	return true
+}
+
+// read runs one read under the fault decision.
+func read[T any](f *faultStore, do func() (T, error)) (T, error) {
+	if f.readFault() {
+		var zero T
+		return zero, errInjected
+	}
+	return do()
+}
+
+func (f *faultStore) Channel(ctx context.Context, id string) (*store.Channel, error) {
+	return read(f, func() (*store.Channel, error) { return f.Store.Channel(ctx, id) })
+}
+
+func (f *faultStore) ChannelByPage(ctx context.Context, pageID string) (*store.Channel, error) {
+	return read(f, func() (*store.Channel, error) { return f.Store.ChannelByPage(ctx, pageID) })
+}
+
+func (f *faultStore) Visitor(ctx context.Context, channelID, psid string) (*store.Visitor, error) {
+	return read(f, func() (*store.Visitor, error) { return f.Store.Visitor(ctx, channelID, psid) })
+}
+
+func (f *faultStore) Enquiry(ctx context.Context, id string) (*store.Enquiry, error) {
+	return read(f, func() (*store.Enquiry, error) { return f.Store.Enquiry(ctx, id) })
+}
+
+func (f *faultStore) OpenEnquiry(ctx context.Context, channelID, psid string) (*store.Enquiry, error) {
+	return read(f, func() (*store.Enquiry, error) { return f.Store.OpenEnquiry(ctx, channelID, psid) })
+}
+
+func (f *faultStore) ListEnquiries(ctx context.Context, serviceID string, status store.EnquiryStatus, opt store.ListOptions) (store.Page[store.Enquiry], error) {
+	return read(f, func() (store.Page[store.Enquiry], error) { return f.Store.ListEnquiries(ctx, serviceID, status, opt) })
+}
+
+func (f *faultStore) VisitorEnquiries(ctx context.Context, channelID, psid string, opt store.ListOptions) (store.Page[store.Enquiry], error) {
+	return read(f, func() (store.Page[store.Enquiry], error) { return f.Store.VisitorEnquiries(ctx, channelID, psid, opt) })
+}
+
+func (f *faultStore) CountTaken(ctx context.Context, serviceID string) (int, error) {
+	return read(f, func() (int, error) { return f.Store.CountTaken(ctx, serviceID) })
+}
+
+func (f *faultStore) MessageByMID(ctx context.Context, channelID, mid string) (*store.Message, error) {
+	return read(f, func() (*store.Message, error) { return f.Store.MessageByMID(ctx, channelID, mid) })
+}
+
+func (f *faultStore) ListMessages(ctx context.Context, enquiryID string, opt store.ListOptions) (store.Page[store.Message], error) {
+	if f.readFault() {
+		f.listFailed.Store(enquiryID, true)
+		return store.Page[store.Message]{}, errInjected
+	}
+	return f.Store.ListMessages(ctx, enquiryID, opt)
+}
+
+// listDropped reports whether a read of an enquiry's conversation failed.
+func (f *faultStore) listDropped(enquiryID string) bool {
+	_, ok := f.listFailed.Load(enquiryID)
+	return ok
+}
 
 // fault decides the fate of one write: 0 none, 1 fail before, 2 fail after.
 func (f *faultStore) fault() int {

@@ -75,7 +75,7 @@ func TestScaleOut(t *testing.T) {
 	}
 	sqlPool(t) // skips without SQLSTORE_DSN
 	cfg := configFromFlags()
-	cfg.storeFaults, cfg.graphFaults = 0, 0
+	cfg.storeFaults, cfg.readFaults, cfg.graphFaults = 0, 0, 0
 	procs := *flagProcesses
 	if procs == "" {
 		procs = "1,2"
@@ -232,6 +232,8 @@ func scaleOut(t *testing.T, cfg config, n int) float64 {
 	assert.Zero(t, f.unrecorded, "sends the store does not hold")
 	assert.Zero(t, f.unconfirmed, "sends that reached Facebook but are not recorded as sent")
 	assert.Zero(t, f.phantom, "messages recorded as sent that never reached Facebook")
+	assert.Zero(t, f.windowWrong, "visitors and enquiries whose LastInboundAt is not their latest message's")
+	assert.Zero(t, f.welcomeSkipped, "welcomes due but never attempted")
 	assert.Positive(t, f.welcomes, "welcomes sent")
 	return rate
 }

@@ -40,6 +40,7 @@ var (
 	flagConcurrency = flag.Int("loadtest.concurrency", 32, "deliveries in flight at once")
 	flagRedeliver   = flag.Float64("loadtest.redeliver", 0.2, "share of deliveries Facebook delivers again after they were accepted")
 	flagStoreFaults = flag.Float64("loadtest.storefaults", 0.05, "share of store writes that fail (half of them after the write committed)")
+	flagReadFaults  = flag.Float64("loadtest.readfaults", 0.01, "share of store reads that fail")
 	flagGraphFaults = flag.Float64("loadtest.graphfaults", 0.1, "share of Graph API sends and profile fetches that fail")
 	flagLimit       = flag.Int("loadtest.limit", 20, "RULE-4 limit of enquiries taken at once per service")
 	flagStaff       = flag.Int("loadtest.staff", 3, "staff members working at once per service")
@@ -52,6 +53,7 @@ type config struct {
 	events, visitors, pages, services   int
 	concurrency, limit, staff           int
 	redeliver, storeFaults, graphFaults float64
+	readFaults                          float64
 	loopback                            bool
 	seed                                uint64
 
@@ -69,7 +71,7 @@ func configFromFlags() config {
 	c := config{
 		events: 2000, visitors: 100, pages: *flagPages, services: *flagServices,
 		concurrency: *flagConcurrency, limit: *flagLimit, staff: *flagStaff,
-		redeliver: *flagRedeliver, storeFaults: *flagStoreFaults, graphFaults: *flagGraphFaults,
+		redeliver: *flagRedeliver, storeFaults: *flagStoreFaults, graphFaults: *flagGraphFaults, readFaults: *flagReadFaults,
 		loopback: *flagLoopback, seed: *flagSeed,
 	}
 	if *flagLong {
@@ -206,11 +208,14 @@ type world struct {
 	cfg    config
 	ctx    context.Context
 	clock  *clock
+	clock0 time.Time   // the clock while the traffic came
 	base   store.Store // the store itself, for checks
 	st     *faultStore // what the service uses
 	fake   *messengertest.Server
 	graph  *graphFaults
 	svc    *enquiry.Service
+	client *messenger.Client // the service's Graph client
+	post   func(ctx context.Context, d *delivery) (int, error)
 	fb     *facebook
 	rng    *mrand.Rand
 	plan   *plan
@@ -229,7 +234,7 @@ func newWorld(t testing.TB, cfg config, newStore newStoreFunc) *world {
 	t.Helper()
 	w := &world{
 		t: t, cfg: cfg, ctx: context.Background(),
-		clock: &clock{now: epoch},
+		clock: &clock{now: epoch}, clock0: epoch,
 		base:  newStore(t),
 		fake:  messengertest.NewServer(t),
 		rng:   mrand.New(mrand.NewPCG(cfg.seed, 0x10ad7e57)),
@@ -237,7 +242,7 @@ func newWorld(t testing.TB, cfg config, newStore newStoreFunc) *world {
 		chans: map[string]*store.Channel{},
 		pokes: map[string]chan struct{}{},
 	}
-	w.st = newFaultStore(w.base, cfg.storeFaults)
+	w.st = newFaultStore(w.base, cfg.storeFaults, cfg.readFaults)
 	for s := range cfg.services {
 		id := "svc-" + strconv.Itoa(s+1)
 		w.svcIDs = append(w.svcIDs, id)
@@ -289,6 +294,7 @@ func newWorld(t testing.TB, cfg config, newStore newStoreFunc) *world {
 		Retry:      messenger.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Millisecond},
 	})
 	require.NoError(t, err)
+	w.client = client
 	w.svc, err = enquiry.New(enquiry.Config{
 		Store: w.st, Graph: client, Staff: w.staff, Notifier: enquiry.NotifierFunc(w.notify),
 		MaxServing: cfg.limit, Now: w.clock.Now,
@@ -304,6 +310,7 @@ func newWorld(t testing.TB, cfg config, newStore newStoreFunc) *world {
 		hc := &http.Client{Transport: &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 128}}
 		post = overHTTP(hc, srv.URL+"/webhook")
 	}
+	w.post = post
 	w.fb = newFacebook(post)
 
 	if !cfg.noPlan {
