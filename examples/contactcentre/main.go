@@ -44,6 +44,7 @@ func main() {
 // config is everything the contact centre is told at start.
 type config struct {
 	Listen      string
+	ListenSet   bool   // -listen or PAGEDESK_LISTEN was given
 	BaseURL     string // the public https address Facebook calls
 	AppID       string
 	AppSecret   string
@@ -87,6 +88,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	c.ListenSet = getenv("PAGEDESK_LISTEN") != ""
+	fs.Visit(func(f *flag.Flag) { c.ListenSet = c.ListenSet || f.Name == "listen" })
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}

@@ -277,6 +277,23 @@ func TestParseConfig(t *testing.T) {
 	}
 }
 
+func TestListenSet(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		args []string
+		env  map[string]string
+		want bool
+	}{
+		{[]string{"-demo"}, nil, false},
+		{[]string{"-demo", "-listen", "127.0.0.1:9000"}, nil, true},
+		{[]string{"-demo"}, map[string]string{"PAGEDESK_LISTEN": "127.0.0.1:9000"}, true},
+	} {
+		c, err := parseConfig(tt.args, func(k string) string { return tt.env[k] }, io.Discard)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, c.ListenSet, "%v %v", tt.args, tt.env)
+	}
+}
+
 func TestGroup(t *testing.T) {
 	t.Parallel()
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 2001: "2,001", 25000000: "25,000,000", -1234: "-1,234"} {

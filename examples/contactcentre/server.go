@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -68,6 +69,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil && cfg.Demo && !cfg.ListenSet && errors.Is(err, syscall.EADDRINUSE) {
+		// A newcomer's port 8080 is often taken: the demo takes any free one.
+		ln, err = net.Listen("tcp", "127.0.0.1:0")
+	}
 	if err != nil {
 		return fmt.Errorf("%w (choose another address with -listen)", err)
 	}
