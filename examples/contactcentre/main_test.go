@@ -180,8 +180,14 @@ func demoFlow(t *testing.T, args ...string) {
 	cc.call(ctx, t, "POST", "/api/enquiries/"+id+"/reply", langChinese, map[string]string{"text": "還在嗎?"}, http.StatusConflict, &refused)
 	assert.Equal(t, enquiry.WindowTextTraditionalChinese, refused.Error.Message)
 
-	// Close it: the console hears of it live.
-	cc.call(ctx, t, "POST", "/api/enquiries/"+id+"/close", "", nil, http.StatusOK, &e)
+	// amy transfers it to wing, and can no longer act on it.
+	cc.call(ctx, t, "POST", "/api/enquiries/"+id+"/transfer", "", map[string]string{"to": "wing"}, http.StatusOK, &e)
+	assert.Equal(t, "wing", e.StaffID)
+	cc.call(ctx, t, "POST", "/api/enquiries/"+id+"/transfer", "", map[string]string{"to": "amy"}, http.StatusConflict, &refused)
+	assert.Equal(t, "This enquiry is held by wing.", refused.Error.Message)
+
+	// wing closes it: the console hears of it live.
+	cc.as("wing").call(ctx, t, "POST", "/api/enquiries/"+id+"/close", "", nil, http.StatusOK, &e)
 	assert.Equal(t, "closed", e.Status)
 	waitEvent(ctx, t, events, func(e liveEvent) bool { return e.Type == string(enquiry.NoticeClosed) && e.EnquiryID == id })
 	cc.call(ctx, t, "GET", "/api/enquiries?status=closed", "", nil, http.StatusOK, &queue)
