@@ -30,6 +30,8 @@ type findings struct {
 	windowWrong                                      int // LastInboundAt not the latest message's time
 	welcomeSkipped                                   int // a welcome due but never attempted
 	welcomeClosed                                    int // a welcome not sent: the first delivery failed, and staff closed the enquiry before it came again
+	unheard                                          int // inbound messages the Notifier never heard of
+	unheardLostAck                                   int // the same, recorded by a call whose answer was lost
 
 	problems []string
 }
@@ -88,6 +90,17 @@ func (w *world) check(ctx context.Context, sent []messengertest.SentMessage) *fi
 						enqLastIn = m.CreatedAt
 					}
 					items = append(items, inItem{m.Key, e, m.CreatedAt})
+					if _, ok := w.heard.Load(m.Key); !ok {
+						if w.st.ackLost(m.Key) {
+							// Recorded by a call whose answer was lost:
+							// every later delivery finds a duplicate, and
+							// the service notifies only what it records.
+							f.unheardLostAck++
+						} else {
+							f.unheard++
+							f.problem("the host never heard of message %s (key %q)", m.ID, m.Key)
+						}
+					}
 					if i, ok := w.plan.keys[m.Key]; !ok || w.plan.events[i].visitor != vi {
 						f.unexpected++
 						f.problem("an inbound message with key %q that visitor %d never sent", m.Key, vi)

@@ -35,6 +35,9 @@ type faultStore struct {
 
 	// listFailed: enquiries whose conversation a read failed to list.
 	listFailed sync.Map
+	// lostAck: keys of inbound items whose RecordInbound committed and
+	// then failed.
+	lostAck sync.Map
 
 	mu sync.Mutex
 	// lastStateDropped: per message id, whether the last SetState of the
@@ -202,7 +205,30 @@ func (f *faultStore) MarkAwaySent(ctx context.Context, id string) (bool, error) 
 }
 
 func (f *faultStore) RecordInbound(ctx context.Context, in store.Inbound) (store.InboundResult, error) {
-	return write(f, func() (store.InboundResult, error) { return f.Store.RecordInbound(ctx, in) })
+	wrote := false
+	res, err := write(f, func() (store.InboundResult, error) {
+		wrote = true
+		return f.Store.RecordInbound(ctx, in)
+	})
+	if wrote && errors.Is(err, errInjected) {
+		f.lostAck.Store(in.Message.Key, true)
+	}
+	return res, err
+}
+
+// lostAckCount is how many inbound items were recorded by a call that
+// answered with an error.
+func (f *faultStore) lostAckCount() int {
+	n := 0
+	f.lostAck.Range(func(any, any) bool { n++; return true })
+	return n
+}
+
+// ackLost reports whether a RecordInbound of the key committed and
+// answered with an error.
+func (f *faultStore) ackLost(key string) bool {
+	_, ok := f.lostAck.Load(key)
+	return ok
 }
 
 func (f *faultStore) AppendOutbound(ctx context.Context, m *store.Message) error {

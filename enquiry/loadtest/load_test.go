@@ -91,12 +91,14 @@ func loadRun(t *testing.T, name string, cfg config, newStore newStoreFunc) {
 		len(w.plan.deliveries), w.fb.echoes.Load(), w.fb.posts.Load(), w.fb.redeliveries.Load(), w.fb.retries.Load(), w.fb.refused.Load(), w.fb.gaveUp.Load())
 	t.Logf("store faults: %d (writes: %d before the write, %d after it committed; %d reads)", w.st.faults(), w.st.before.Load(), w.st.after.Load(), w.st.reads.Load())
 	t.Logf("graph faults: %d (%s)", w.graph.total(), w.graphFaultSummary())
-	t.Logf("staff: %d takes (%d refused by the RULE-4 limit, at most %d taken at once; %d lost races, %d store faults), %d replies sent, %d uncertain, %d failed, %d refused by RULE-5, %d store faults; %d closes",
+	t.Logf("staff: %d takes (%d refused by the RULE-4 limit, at most %d taken at once; %d lost races, %d store faults), %d replies sent, %d uncertain, %d failed, %d refused by RULE-5, %d store faults; %d transfers (%d picked up); %d closes",
 		stats.takes.Load(), stats.takeLimited.Load(), stats.maxTaken.Load(), stats.takeLost.Load(), stats.takeFaults.Load(),
-		stats.replies.Load(), stats.uncertain.Load(), stats.failed.Load(), stats.windowRefused.Load(), stats.replyFaults.Load(), stats.closes.Load())
+		stats.replies.Load(), stats.uncertain.Load(), stats.failed.Load(), stats.windowRefused.Load(), stats.replyFaults.Load(),
+		stats.transfers.Load(), stats.adopted.Load(), stats.closes.Load())
 	t.Logf("after the window: %s", late)
 	t.Logf("store: %d enquiries; fake Graph API: %d sends (%d welcome, %d away, %d close, %d staff); %d messages left uncertain (%d of them sent, their last state write failed by a store fault)",
 		f.enquiries, f.sends, f.welcomes, f.aways, f.closeReplies, f.staffSends, f.uncertainInStore, f.unconfirmedDropped)
+	t.Logf("inbound items the host's Notifier never heard of: %d, each recorded by a RecordInbound whose answer was lost (%d such calls)", f.unheardLostAck, w.st.lostAckCount())
 	t.Logf("outbound messages recorded but never sent (the store failed after recording them): %v; welcomes not sent because the first delivery failed and staff closed the enquiry before it came again: %d", f.pending, f.welcomeClosed)
 	t.Logf("loadtest %s: events=%d deliveries=%d redeliveries=%d store-faults=%d graph-faults=%d lost=%d duplicated=%d events/s=%.0f",
 		name, events, w.fb.posts.Load(), w.fb.redeliveries.Load()+w.fb.retries.Load(), w.st.faults(), w.graph.total(), f.lost, f.duplicated, rate)
@@ -129,6 +131,7 @@ func loadRun(t *testing.T, name string, cfg config, newStore newStoreFunc) {
 	assert.Zero(t, f.badTag, "HUMAN_AGENT sends that were not staff replies on an opted-in channel")
 	assert.Zero(t, f.windowWrong, "visitors and enquiries whose LastInboundAt is not their latest message's")
 	assert.Zero(t, f.welcomeSkipped, "welcomes due but never attempted")
+	assert.Zero(t, f.unheard, "inbound messages the host's Notifier never heard of")
 	assert.Empty(t, violations, "RULE-4 and RULE-5 breaches seen as they happened")
 	assert.Zero(t, stats.unexpected.Load(), "staff actions that failed unexpectedly: %v", stats.problems)
 	assert.LessOrEqual(t, stats.maxTaken.Load(), int64(cfg.limit), "RULE-4: most enquiries taken at once in a service")

@@ -23,6 +23,7 @@ type staffStats struct {
 	replies, uncertain, failed, windowRefused atomic.Int64
 	replyFaults, closes, closeFaults          atomic.Int64
 	maxTaken                                  atomic.Int64
+	transfers, adopted                        atomic.Int64
 	unexpected                                atomic.Int64
 
 	mu       sync.Mutex
@@ -40,10 +41,12 @@ func (s *staffStats) problem(format string, args ...any) {
 
 // held is an enquiry a staff member holds, and what they still mean to do.
 type held struct {
-	id      string
-	replies int // replies still to send
-	n       int // replies sent (or given up)
-	tries   int // attempts of the current step
+	id       string
+	replies  int    // replies still to send
+	n        int    // replies sent (or given up)
+	tries    int    // attempts of the current step
+	moved    bool   // a transfer was decided (once per holder)
+	transfer string // the colleague it is being transferred to
 }
 
 // staffer is one staff member at work: takes enquiries of their service
@@ -87,19 +90,27 @@ func (s *staffer) work(ctx context.Context, stop <-chan struct{}) {
 // whether it tried.
 func (s *staffer) takeOne(ctx context.Context) bool {
 	var free []string
+	adopted := false
 	for e, err := range s.w.svc.Enquiries(ctx, s.svc, "") {
 		if err != nil {
-			return false // a canceled ctx, or a read failing: try again later
+			return adopted // a read failing: try again later
 		}
-		if e.Status != store.EnquiryTaken {
+		switch {
+		case e.Status != store.EnquiryTaken:
 			free = append(free, e.ID)
+		case e.StaffID == s.id && !s.holds(e.ID):
+			// Transferred to me by a colleague (or taken by a take whose
+			// answer was lost): mine to answer.
+			s.held = append(s.held, &held{id: e.ID, replies: 1 + rand.IntN(2)})
+			s.stats.adopted.Add(1)
+			adopted = true
 		}
 		if len(free) >= 50 {
 			break
 		}
 	}
-	if len(free) == 0 {
-		return false
+	if len(free) == 0 || len(s.held) >= holdCap {
+		return adopted
 	}
 	id := free[rand.IntN(len(free))]
 	for try := 0; try < 5 && ctx.Err() == nil; try++ {
@@ -148,9 +159,24 @@ func (s *staffer) sampleTaken(ctx context.Context) {
 	}
 }
 
-// step does the next thing for a held enquiry: a reply, or the close.
+// holds reports whether the staff member holds an enquiry.
+func (s *staffer) holds(id string) bool {
+	for _, h := range s.held {
+		if h.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// step does the next thing for a held enquiry: a reply, now and then a
+// transfer to a colleague after the first reply, or the close.
 func (s *staffer) step(ctx context.Context, h *held) {
 	h.tries++
+	if h.transfer != "" || (h.n == 1 && h.replies > 0 && !h.moved && s.w.cfg.staff > 1 && rand.IntN(5) == 0) {
+		s.transfer(ctx, h)
+		return
+	}
 	if h.replies > 0 {
 		text := fmt.Sprintf("Reply %d from %s on enquiry %s", h.n+1, s.id, h.id)
 		_, err := s.w.svc.Reply(ctx, h.id, s.id, text)
@@ -200,6 +226,33 @@ func (s *staffer) step(ctx context.Context, h *held) {
 	default:
 		s.stats.problem("close of %s by %s: %v", h.id, s.id, err)
 		s.drop(h)
+	}
+}
+
+// transfer hands a held enquiry to a colleague.
+func (s *staffer) transfer(ctx context.Context, h *held) {
+	if h.transfer == "" {
+		h.moved, h.tries = true, 1
+		for h.transfer == "" || h.transfer == s.id {
+			h.transfer = staffID(s.svc, rand.IntN(s.w.cfg.staff))
+		}
+	}
+	_, err := s.w.svc.Transfer(ctx, h.id, s.id, h.transfer)
+	var nh *enquiry.NotHolderError
+	switch {
+	case err == nil:
+		s.stats.transfers.Add(1)
+		s.drop(h)
+	case errors.As(err, &nh) && nh.Holder == h.transfer:
+		// An earlier try went through; its answer was lost.
+		s.stats.transfers.Add(1)
+		s.drop(h)
+	case errors.Is(err, errInjected) && h.tries < 5:
+		// Try again at the next step.
+	case ctx.Err() != nil:
+	default:
+		s.stats.problem("transfer of %s from %s to %s: %v", h.id, s.id, h.transfer, err)
+		h.transfer = ""
 	}
 }
 

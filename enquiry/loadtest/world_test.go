@@ -225,6 +225,8 @@ type world struct {
 	svcIDs []string
 	pokes  map[string]chan struct{} // per service: something may be waiting for staff
 
+	heard sync.Map // keys of the inbound items the Notifier heard of
+
 	mu         sync.Mutex
 	violations []string // RULE-5 breaches seen by the fake as they happened
 }
@@ -328,6 +330,9 @@ func newWorld(t testing.TB, cfg config, newStore newStoreFunc) *world {
 
 // notify wakes the staff of a service when an enquiry may wait for them.
 func (w *world) notify(_ context.Context, n enquiry.Notice) {
+	if n.Kind == enquiry.NoticeMessageIn && n.Message != nil {
+		w.heard.Store(n.Message.Key, true)
+	}
 	switch n.Kind {
 	case enquiry.NoticeOffered, enquiry.NoticeQueued, enquiry.NoticeOpened, enquiry.NoticeClosed:
 		select {
