@@ -267,6 +267,9 @@ func (s *server) apiEnquiries(w http.ResponseWriter, r *http.Request, _ staffMem
 		list = list[max(0, len(list)-maxListed):]
 		slices.Reverse(list)
 	}
+	// Two reads per enquiry (the visitor, the opening message): fine for a
+	// queue of a few hundred; a busy centre would keep a summary table, or
+	// cache visitors, instead.
 	names := map[string]string{} // channel id -> name
 	out := make([]enquiryJSON, 0, len(list))
 	for i := range list {
