@@ -91,8 +91,12 @@ func (s *Service) send(ctx context.Context, o outbound) (*store.Message, error) 
 	m.State = store.StatePending
 	m.CreatedAt = s.now()
 	if err := s.store.AppendOutbound(ctx, &m); err != nil {
-		if errors.Is(err, store.ErrDuplicate) && m.Author == store.AuthorAutoReply {
-			return nil, errClaimed
+		if errors.Is(err, store.ErrDuplicate) {
+			if m.Author == store.AuthorAutoReply {
+				return nil, errClaimed
+			}
+		} else {
+			s.neverSent(context.WithoutCancel(ctx), &m, err)
 		}
 		return nil, fmt.Errorf("enquiry: recording message on enquiry %s: %w", o.enq.ID, err)
 	}
@@ -194,6 +198,20 @@ func (s *Service) echoed(ctx context.Context, m *store.Message) bool {
 		return true
 	}
 	return false
+}
+
+// neverSent records as failed a message whose recording failed: the write
+// may have committed though its answer was lost, and the message, which is
+// not sent now and never will be (an auto-reply's id is claimed; staff send
+// their text again as a new message), must not stay pending for ever. If
+// nothing was written there is nothing to mark. (A duplicate id is
+// another message's: never marked.)
+func (s *Service) neverSent(ctx context.Context, m *store.Message, cause error) {
+	err := s.store.SetState(ctx, m.ID, store.StateFailed, "", "not sent: recording it failed: "+cause.Error())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "enquiry: marking a message whose recording failed",
+			slog.String("message", m.ID), slog.String("error", err.Error()))
+	}
 }
 
 // setState records the fate of a send; a failure is logged (see send).
