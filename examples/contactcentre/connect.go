@@ -214,6 +214,7 @@ func (c *connectFlow) failed(w http.ResponseWriter, r *http.Request, err error) 
 
 func (c *connectFlow) render(w http.ResponseWriter, name string, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", pageCSP)
 	w.Header().Set("Cache-Control", "no-store")
 	if err := c.pages.ExecuteTemplate(w, name, data); err != nil {
 		c.s.log.Error("render", "template", name, "err", err)
