@@ -3,7 +3,7 @@ package enquiry_test
 import (
 	"context"
 	"errors"
-	"sync/atomic"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,30 +12,45 @@ import (
 	"github.com/pagedesk/pagedesk/store"
 )
 
-// ackLostOutbound is a store whose next AppendOutbound calls (armed)
-// write, then fail: the commit went through, its answer was lost.
-type ackLostOutbound struct {
+// failOutbound is a store whose next AppendOutbound calls fail: after
+// writing (the commit went through, its answer was lost) or before.
+type failOutbound struct {
 	store.Store
-	armed atomic.Int64
+	mu     sync.Mutex
+	n      int
+	commit bool
 }
 
-var errAckLost = errors.New("connection lost after COMMIT")
+var errOutbound = errors.New("connection lost")
 
-func (s *ackLostOutbound) AppendOutbound(ctx context.Context, m *store.Message) error {
-	if s.armed.Add(-1) >= 0 {
+func (s *failOutbound) arm(n int, commit bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n, s.commit = n, commit
+}
+
+func (s *failOutbound) AppendOutbound(ctx context.Context, m *store.Message) error {
+	s.mu.Lock()
+	fail, commit := s.n > 0, s.commit
+	s.n--
+	s.mu.Unlock()
+	if !fail {
+		return s.Store.AppendOutbound(ctx, m)
+	}
+	if commit {
 		if err := s.Store.AppendOutbound(ctx, m); err != nil {
 			return err
 		}
-		return errAckLost
 	}
-	return s.Store.AppendOutbound(ctx, m)
+	return errOutbound
 }
 
-// Found by the load test (enquiry/loadtest): a message whose recording
+// Found by the load test (enquiry/loadtest): a staff reply whose recording
 // committed but answered with an error was never sent and stayed pending
-// for ever, so a staff member's transcript showed their reply twice (the
-// ghost pending one and the one they sent again) and an auto-reply's
-// record claimed it was still going out.
+// for ever, so the staff member's transcript showed it twice (the ghost
+// pending one and the one they sent again). It is now marked failed; an
+// auto-reply's record never is, since its id is derived from its trigger
+// and the record may be another attempt's, already sent.
 func TestUnsentRecordMarkedFailed(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -47,40 +62,48 @@ func TestUnsentRecordMarkedFailed(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var wrapped *ackLostOutbound
+			var st *failOutbound
 			e := newEnv(t, tc.newStore, options{wrap: func(s store.Store) store.Store {
-				wrapped = &ackLostOutbound{Store: s}
-				return wrapped
+				st = &failOutbound{Store: s}
+				return st
 			}})
-
-			// The welcome's record: committed, then the error.
-			wrapped.armed.Store(1)
 			d := e.delivery().Text(pageID, "psid-1", "hello")
-			assert.GreaterOrEqual(t, e.post(d), 500, "a store failure is a non-2xx")
-			wrapped.armed.Store(0)
-			require.Equal(t, 200, e.post(d), "the redelivery")
+			require.Equal(t, 200, e.post(d))
 			id := e.open("psid-1").ID
+			require.Len(t, e.sent("psid-1"), 1, "the welcome")
+
+			// The redelivery tries the welcome again and its recording fails
+			// (before writing): the record under its id is the first
+			// attempt's, sent, and stays so.
+			st.arm(1, false)
+			assert.GreaterOrEqual(t, e.post(d), 500)
+			require.Equal(t, 200, e.post(d))
 			msgs := e.messages(id)
 			require.Len(t, msgs, 2)
 			assert.Equal(t, store.AuthorAutoReply, msgs[1].Author)
-			assert.Equal(t, store.StateFailed, msgs[1].State, "the welcome never went out, and never will")
-			assert.NotEmpty(t, msgs[1].Error)
-			assert.Empty(t, e.sent("psid-1"), "at most once: not sent")
+			assert.Equal(t, store.StateSent, msgs[1].State, "another attempt's record is never marked")
 
 			// A staff reply's record: committed, then the error.
 			e.take("psid-1", "alice")
-			wrapped.armed.Store(1)
+			st.arm(1, true)
 			_, err := e.svc.Reply(e.ctx, id, "alice", "Hi, Alice here")
-			require.ErrorIs(t, err, errAckLost)
+			require.ErrorIs(t, err, errOutbound)
 			m, err := e.svc.Reply(e.ctx, id, "alice", "Hi, Alice here")
 			require.NoError(t, err, "sent again by the staff member")
 			msgs = e.messages(id)
 			require.Len(t, msgs, 4)
-			assert.Equal(t, store.StateFailed, msgs[2].State, "the first try is not shown as still going out")
 			assert.Equal(t, "Hi, Alice here", msgs[2].Text)
+			assert.Equal(t, store.StateFailed, msgs[2].State, "the first try is not shown as still going out")
+			assert.Contains(t, msgs[2].Error, "not sent")
 			assert.Equal(t, m.ID, msgs[3].ID)
 			assert.Equal(t, store.StateSent, msgs[3].State)
-			assert.Len(t, e.sent("psid-1"), 1, "the visitor got the reply once")
+			assert.Len(t, e.sent("psid-1"), 2, "the welcome and the reply, once each")
+
+			// Failing before anything was written marks nothing.
+			st.arm(1, false)
+			_, err = e.svc.Reply(e.ctx, id, "alice", "One more thing")
+			require.ErrorIs(t, err, errOutbound)
+			assert.Len(t, e.messages(id), 4)
 		})
 	}
 }

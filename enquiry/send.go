@@ -91,11 +91,10 @@ func (s *Service) send(ctx context.Context, o outbound) (*store.Message, error) 
 	m.State = store.StatePending
 	m.CreatedAt = s.now()
 	if err := s.store.AppendOutbound(ctx, &m); err != nil {
-		if errors.Is(err, store.ErrDuplicate) {
-			if m.Author == store.AuthorAutoReply {
-				return nil, errClaimed
-			}
-		} else {
+		switch {
+		case errors.Is(err, store.ErrDuplicate) && m.Author == store.AuthorAutoReply:
+			return nil, errClaimed
+		case !errors.Is(err, store.ErrDuplicate) && m.Author != store.AuthorAutoReply:
 			s.neverSent(context.WithoutCancel(ctx), &m, err)
 		}
 		return nil, fmt.Errorf("enquiry: recording message on enquiry %s: %w", o.enq.ID, err)
@@ -200,12 +199,14 @@ func (s *Service) echoed(ctx context.Context, m *store.Message) bool {
 	return false
 }
 
-// neverSent records as failed a message whose recording failed: the write
-// may have committed though its answer was lost, and the message, which is
-// not sent now and never will be (an auto-reply's id is claimed; staff send
-// their text again as a new message), must not stay pending for ever. If
-// nothing was written there is nothing to mark. (A duplicate id is
-// another message's: never marked.)
+// neverSent records as failed a staff message whose recording failed: the
+// write may have committed though its answer was lost, and the message,
+// which is not sent now and never will be (the staff member sends their
+// text again as a new message), must not stay pending for ever. If nothing
+// was written there is nothing to mark. Only a new id is marked: an
+// auto-reply's id is derived from its trigger, so the record under it may
+// be another attempt's, which may be sending it right now; and a duplicate
+// id is another message's.
 func (s *Service) neverSent(ctx context.Context, m *store.Message, cause error) {
 	err := s.store.SetState(ctx, m.ID, store.StateFailed, "", "not sent: recording it failed: "+cause.Error())
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
