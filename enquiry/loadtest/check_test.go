@@ -25,7 +25,10 @@ type findings struct {
 	unrecorded, unconfirmed, phantom                 int
 	unconfirmedDropped                               int // unconfirmed because the store failed their last state write
 	uncertainInStore                                 int
-	pending                                          map[string]int // outbound left pending, by payload or author
+	pending                                          int            // outbound left pending
+	pendingDropped                                   int            // the same, the store failed the write that would have settled it
+	unsentRecorded                                   int            // staff messages recorded, never sent: their recording answered with an error
+	autoPending                                      map[string]int // auto-replies left pending, by kind: their recording answered with an error
 	badTag                                           int
 	windowWrong                                      int // LastInboundAt not the latest message's time
 	welcomeSkipped                                   int // a welcome due but never attempted
@@ -33,7 +36,8 @@ type findings struct {
 	unheard                                          int // inbound messages the Notifier never heard of
 	unheardLostAck                                   int // the same, recorded by a call whose answer was lost
 
-	problems []string
+	problems   []string
+	textsTwice []string // staff texts sent twice
 }
 
 func (f *findings) problem(format string, args ...any) {
@@ -46,7 +50,7 @@ func (f *findings) problem(format string, args ...any) {
 // with the plan and with what the fake Graph API accepted (sent), and
 // counts every breach of the invariants.
 func (w *world) check(ctx context.Context, sent []messengertest.SentMessage) *findings {
-	f := &findings{taken: map[string]int{}, pending: map[string]int{}}
+	f := &findings{taken: map[string]int{}, autoPending: map[string]int{}}
 	seen := make(map[string]int, len(w.plan.events)) // event key -> times recorded
 	out := map[string]store.Message{}                // outbound, by message id
 	enqOf := map[string]store.Enquiry{}
@@ -242,6 +246,7 @@ func (w *world) check(ctx context.Context, sent []messengertest.SentMessage) *fi
 			p := pair{s.RecipientID, s.Text}
 			if staffTexts[p]++; staffTexts[p] == 2 {
 				f.staffTextTwice++
+				f.textsTwice = append(f.textsTwice, p.text)
 				f.problem("visitor %s got %q twice", p.psid, p.text)
 			}
 		}
@@ -256,14 +261,25 @@ func (w *world) check(ctx context.Context, sent []messengertest.SentMessage) *fi
 		case store.StateUncertain:
 			f.uncertainInStore++
 		case store.StatePending:
-			// Recorded, then the store failed the write's answer: the
-			// service never sent it (an auto-reply's id is then claimed;
-			// staff send their text again as a new message).
-			k := m.Payload
-			if k == "" {
-				k = string(m.Author)
+			// Everything is settled: a message still pending was never
+			// sent. A staff message should say so, unless the store failed
+			// the very write that would have said it. An auto-reply whose
+			// recording answered with an error stays pending: its id is
+			// claimed, and the service cannot tell its own record from
+			// another attempt's.
+			switch {
+			case m.Author == store.AuthorAutoReply:
+				f.autoPending[strings.TrimPrefix(m.Payload, enquiry.AutoReplyPayloadPrefix)]++
+			case w.st.stateDropped(id):
+				f.pendingDropped++
+			default:
+				f.pending++
+				f.problem("message %s (%s %s) is still pending", id, m.Author, m.Payload)
 			}
-			f.pending[k]++
+		case store.StateFailed:
+			if strings.HasPrefix(m.Error, "not sent: recording it failed") {
+				f.unsentRecorded++
+			}
 		}
 	}
 	return f

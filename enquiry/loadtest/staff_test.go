@@ -28,6 +28,22 @@ type staffStats struct {
 
 	mu       sync.Mutex
 	problems []string
+	tries    map[string][]string // staff text -> what became of each try
+}
+
+// trace keeps what became of each try of a staff text, to explain a
+// breach.
+func (s *staffStats) trace(text string, m *store.Message, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tries == nil {
+		s.tries = map[string][]string{}
+	}
+	id := ""
+	if m != nil {
+		id = m.ID + " " + string(m.State)
+	}
+	s.tries[text] = append(s.tries[text], fmt.Sprintf("[%s: %v]", id, err))
 }
 
 func (s *staffStats) problem(format string, args ...any) {
@@ -46,6 +62,7 @@ type held struct {
 	n        int    // replies sent (or given up)
 	tries    int    // attempts of the current step
 	moved    bool   // a transfer was decided (once per holder)
+	text     string // the reply being sent, kept while it is tried again
 	transfer string // the colleague it is being transferred to
 }
 
@@ -57,6 +74,7 @@ type staffer struct {
 	id    string
 	stats *staffStats
 	held  []*held
+	seq   int // replies begun
 }
 
 // work runs until stop is closed, checked between steps: a step is never
@@ -178,8 +196,14 @@ func (s *staffer) step(ctx context.Context, h *held) {
 		return
 	}
 	if h.replies > 0 {
-		text := fmt.Sprintf("Reply %d from %s on enquiry %s", h.n+1, s.id, h.id)
-		_, err := s.w.svc.Reply(ctx, h.id, s.id, text)
+		if h.text == "" {
+			// Unique to this reply, and kept while it is tried again.
+			s.seq++
+			h.text = fmt.Sprintf("Reply %d (#%d) from %s on enquiry %s", h.n+1, s.seq, s.id, h.id)
+		}
+		text := h.text
+		m, err := s.w.svc.Reply(ctx, h.id, s.id, text)
+		s.stats.trace(text, m, err)
 		var se *enquiry.SendError
 		switch {
 		case err == nil:
@@ -260,6 +284,7 @@ func (s *staffer) next(h *held) {
 	h.replies--
 	h.n++
 	h.tries = 0
+	h.text = ""
 }
 
 func (s *staffer) drop(h *held) {
