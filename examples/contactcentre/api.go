@@ -109,7 +109,10 @@ type (
 	}
 	replyJSON struct {
 		On   bool   `json:"on"`
-		Text string `json:"text"`
+		Text string `json:"text"` // empty: the default text
+		// Default is the SDK's text in the channel's language, shown when
+		// Text is empty (read only).
+		Default string `json:"default,omitempty"`
 	}
 	customInfoJSON struct {
 		On   bool   `json:"on"`
@@ -166,7 +169,9 @@ func toChannelJSON(c *store.Channel) channelJSON {
 		DisconnectReason: c.DisconnectReason,
 		Dispatch:         dispatchJSON{Mode: string(c.Dispatch.Mode), Group: c.Dispatch.Group, StaffIDs: c.Dispatch.StaffIDs},
 		AutoReply: autoReplyJSON{
-			Welcome: replyJSON(a.Welcome), Away: replyJSON(a.Away), Close: replyJSON(a.Close),
+			Welcome:    replyJSON{On: a.Welcome.On, Text: a.Welcome.Text, Default: autoreply.Default(autoreply.Welcome, a.Language)},
+			Away:       replyJSON{On: a.Away.On, Text: a.Away.Text, Default: autoreply.Default(autoreply.Away, a.Language)},
+			Close:      replyJSON{On: a.Close.On, Text: a.Close.Text, Default: autoreply.Default(autoreply.Close, a.Language)},
 			NameFormat: string(a.NameFormat), Language: string(a.Language),
 		},
 		CustomInfo: customInfoJSON(c.CustomInfo), HumanAgent: c.HumanAgent,
@@ -519,9 +524,11 @@ func (s *server) apiUpdateChannel(w http.ResponseWriter, r *http.Request, _ staf
 		Dispatch: store.Dispatch{Mode: store.DispatchMode(b.Dispatch.Mode), Group: b.Dispatch.Group,
 			StaffIDs: b.Dispatch.StaffIDs},
 		AutoReply: autoreply.Settings{
-			Welcome: autoreply.Message(b.AutoReply.Welcome), Away: autoreply.Message(b.AutoReply.Away),
-			Close: autoreply.Message(b.AutoReply.Close), NameFormat: autoreply.NameFormat(b.AutoReply.NameFormat),
-			Language: autoreply.Language(b.AutoReply.Language),
+			Welcome:    autoreply.Message{On: b.AutoReply.Welcome.On, Text: b.AutoReply.Welcome.Text},
+			Away:       autoreply.Message{On: b.AutoReply.Away.On, Text: b.AutoReply.Away.Text},
+			Close:      autoreply.Message{On: b.AutoReply.Close.On, Text: b.AutoReply.Close.Text},
+			NameFormat: autoreply.NameFormat(b.AutoReply.NameFormat),
+			Language:   autoreply.Language(b.AutoReply.Language),
 		},
 		CustomInfo: store.CustomInfo(b.CustomInfo),
 		HumanAgent: b.HumanAgent,

@@ -102,9 +102,77 @@ async function loadChannels() {
     diag.type = "button";
     diag.textContent = t("diagnose");
     diag.onclick = () => diagnose(c.id);
-    li.append(name, " ", diag);
+    const set = document.createElement("button");
+    set.type = "button";
+    set.textContent = t("settings");
+    set.onclick = () => openSettings(c.id).catch(showError);
+    li.append(name, " ", diag, " ", set);
     ul.append(li);
   }
+}
+
+// --- channel settings (CHAN-1..5) ---------------------------------------
+
+let editing = null; // the channel as read, with its version
+
+function showSettings(on) {
+  $("settings").hidden = !on;
+  $("room").hidden = on || !state.selected;
+  $("pick").hidden = on || !!state.selected;
+  if (!on && state.selected) loadEnquiry().catch(showError);
+}
+
+function countInto(input, out, max) {
+  const n = [...$(input).value].length;
+  $(out).textContent = t("count", { n: n.toLocaleString("en"), max: max.toLocaleString("en") });
+  $(out).classList.toggle("over", n > max);
+}
+
+async function openSettings(id) {
+  editing = await api("GET", "/api/channels/" + encodeURIComponent(id));
+  const c = editing, a = c.auto_reply;
+  $("set-page").textContent = c.page_name + " (" + t("ch_" + c.status) + ")";
+  $("set-name").value = c.name;
+  $("set-info-on").checked = c.custom_info.on;
+  $("set-info").value = c.custom_info.text;
+  for (const k of ["welcome", "away", "close"]) {
+    $("set-" + k + "-on").checked = a[k].on;
+    $("set-" + k).value = a[k].text;
+    $("set-" + k).placeholder = a[k].default || t("defaultText");
+  }
+  $("set-name-format").value = a.name_format;
+  $("set-language").value = a.language || "en";
+  $("set-pause").textContent = t(c.status === "paused" ? "resume" : "pause");
+  $("set-pause").hidden = c.status !== "active" && c.status !== "paused";
+  $("set-error").hidden = true;
+  countInto("set-name", "set-name-count", 40);
+  countInto("set-info", "set-info-count", 10000);
+  showSettings(true);
+}
+
+async function saveSettings() {
+  const c = structuredClone(editing);
+  c.name = $("set-name").value;
+  c.custom_info = { on: $("set-info-on").checked, text: $("set-info").value };
+  for (const k of ["welcome", "away", "close"]) {
+    c.auto_reply[k] = { on: $("set-" + k + "-on").checked, text: $("set-" + k).value };
+  }
+  c.auto_reply.name_format = $("set-name-format").value;
+  c.auto_reply.language = $("set-language").value;
+  editing = await api("PUT", "/api/channels/" + encodeURIComponent(c.id), c);
+}
+
+async function settingsAction(fn) {
+  const box = $("set-error");
+  box.hidden = true;
+  try {
+    await fn();
+    showSettings(false);
+  } catch (err) {
+    box.textContent = err.message;
+    box.hidden = false;
+  }
+  loadChannels().catch(showError);
 }
 
 async function diagnose(id) {
@@ -170,6 +238,7 @@ async function loadEnquiry() {
   if (!state.selected) return;
   const d = await api("GET", "/api/enquiries/" + encodeURIComponent(state.selected));
   const e = d.enquiry;
+  if (!$("settings").hidden) return; // the settings form has the stage
   $("pick").hidden = true;
   $("room").hidden = false;
   $("visitor").textContent = visitorName(e.visitor, e.psid);
@@ -197,6 +266,7 @@ async function loadEnquiry() {
 
 async function select(id) {
   state.selected = id;
+  $("settings").hidden = true;
   history.replaceState(null, "", "#e=" + encodeURIComponent(id));
   showError(null);
   await Promise.all([loadEnquiry(), loadQueue()]);
@@ -322,6 +392,12 @@ function init() {
     });
   };
   $("text").oninput = countChars;
+  $("set-name").oninput = () => countInto("set-name", "set-name-count", 40);
+  $("set-info").oninput = () => countInto("set-info", "set-info-count", 10000);
+  $("settings").onsubmit = (ev) => { ev.preventDefault(); settingsAction(saveSettings); };
+  $("set-cancel").onclick = () => showSettings(false);
+  $("set-pause").onclick = () => settingsAction(() =>
+    api("POST", "/api/channels/" + encodeURIComponent(editing.id) + (editing.status === "paused" ? "/resume" : "/pause")));
   $("file").onchange = () => {
     const f = $("file").files[0];
     $("file").value = "";
