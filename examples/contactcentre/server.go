@@ -102,9 +102,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	log.Info("contact centre listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "demo", cfg.Demo, "store", s.storeName())
 	if cfg.Demo {
-		fmt.Fprintf(stdout, "\nPageDesk demo: open %s/ in your browser.\n"+
-			"A simulated visitor writes to the demo Page in a moment; take the enquiry and reply.\n"+
-			"Press Ctrl+C to stop.\n\n", local)
+		fmt.Fprintf(stdout, "\nPageDesk demo: open %s/ in your browser.\n\n"+
+			"Two simulated visitors write to the demo Page (in English and in Traditional Chinese);\n"+
+			"take an enquiry and reply. \"Paste 2,001 characters\" and \"+25 hours\" show the rules refusing.\n"+
+			"Nothing leaves this machine: Facebook is a fake. Press Ctrl+C to stop.\n\n", local)
 		s.demo.start(ctx, local)
 	} else {
 		fmt.Fprintf(stdout, "PageDesk contact centre: staff console at %s/, webhook at %s/webhook\n", local, cfg.BaseURL)
