@@ -98,7 +98,8 @@
 // share of the deliveries; the redeliveries land on another process than
 // the first copy, at about the same time, so the processes race to record
 // the same events. The in-flight deliveries (-loadtest.concurrency) are
-// spread over the processes, as a load balancer spreads Facebook's. All
+// spread over the processes, as a load balancer spreads Facebook's (with
+// -loadtest.perprocess, each process has that many: capacity added). All
 // start together; afterwards the parent checks the invariants across the
 // processes (each event recorded once, one open enquiry per visitor, each
 // welcome and away reply sent once in all, echoes confirmed) and logs the

@@ -24,7 +24,10 @@ import (
 	"github.com/pagedesk/pagedesk/store"
 )
 
-var flagProcesses = flag.String("loadtest.processes", "", "process counts of the scale-out, comma-separated; empty means 1,2 (1,2,4 with -loadtest.long)")
+var (
+	flagProcesses  = flag.String("loadtest.processes", "", "process counts of the scale-out, comma-separated; empty means 1,2 (1,2,4 with -loadtest.long)")
+	flagPerProcess = flag.Bool("loadtest.perprocess", false, "scale-out: -loadtest.concurrency deliveries in flight per process (capacity added with each process) rather than in all")
+)
 
 // childEnv names the spec file of a child process of TestScaleOut.
 const childEnv = "PAGEDESK_LOADTEST_CHILD"
@@ -67,8 +70,8 @@ type childResult struct {
 // same events. Then it checks the invariants across the processes and
 // logs the throughput for each process count. Facebook's in-flight
 // deliveries (-loadtest.concurrency) are spread over the processes, as a
-// load balancer would; no faults are injected, so the figures measure the
-// ingest path.
+// load balancer would (with -loadtest.perprocess each process has that
+// many); no faults are injected, so the figures measure the ingest path.
 func TestScaleOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
@@ -142,7 +145,7 @@ func scaleOut(t *testing.T, cfg config, n int) float64 {
 	for i := range n {
 		spec := childSpec{
 			Schema: schema, Pages: cfg.pages, Services: cfg.services, Staff: cfg.staff, Limit: cfg.limit,
-			Concurrency: max(1, cfg.concurrency/n), PSIDs: psids, Deliveries: shares[i],
+			Concurrency: perProcess(cfg.concurrency, n), PSIDs: psids, Deliveries: shares[i],
 			Result: filepath.Join(dir, fmt.Sprintf("result-%d.json", i)),
 		}
 		data, err := json.Marshal(spec)
@@ -217,8 +220,8 @@ func scaleOut(t *testing.T, cfg config, n int) float64 {
 	}
 	events := len(w.plan.events)
 	rate := float64(events) / wall.Seconds()
-	t.Logf("scaleout processes=%d: events=%d deliveries=%d posts=%d cross-process-redeliveries=%d refused=%d welcomes=%d lost=%d duplicated=%d wall=%v events/s=%.0f",
-		n, events, len(w.plan.deliveries), posts, cross, refused, f.welcomes, f.lost, f.duplicated, wall.Round(time.Millisecond), rate)
+	t.Logf("scaleout processes=%d (%d in flight each): events=%d deliveries=%d posts=%d cross-process-redeliveries=%d refused=%d welcomes=%d lost=%d duplicated=%d wall=%v events/s=%.0f",
+		n, perProcess(cfg.concurrency, n), events, len(w.plan.deliveries), posts, cross, refused, f.welcomes, f.lost, f.duplicated, wall.Round(time.Millisecond), rate)
 
 	assert.Zero(t, gaveUp, "deliveries never accepted: %v", failures)
 	assert.Empty(t, violations, "RULE-5 breaches seen by the children's fakes")
@@ -236,6 +239,14 @@ func scaleOut(t *testing.T, cfg config, n int) float64 {
 	assert.Zero(t, f.welcomeSkipped, "welcomes due but never attempted")
 	assert.Positive(t, f.welcomes, "welcomes sent")
 	return rate
+}
+
+// perProcess is how many deliveries each of n processes has in flight.
+func perProcess(concurrency, n int) int {
+	if *flagPerProcess {
+		return concurrency
+	}
+	return max(1, concurrency/n)
 }
 
 // TestScaleOutChild is one process of TestScaleOut; run on its own, it
