@@ -30,6 +30,26 @@ type apiError struct {
 // message says nothing of the internals (the details go to the log).
 func explain(err error, lang string) apiError {
 	zh := lang == langChinese
+	// Settings are validated all at once: explain every problem.
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var parts []apiError
+		for _, e := range j.Unwrap() {
+			if e == channel.ErrInvalid {
+				continue // the sentinel beside the real problem
+			}
+			parts = append(parts, explain(e, lang))
+		}
+		if len(parts) == 1 {
+			return parts[0]
+		}
+		if len(parts) > 1 && parts[0].Code != "internal" {
+			out := parts[0]
+			for _, p := range parts[1:] {
+				out.Message += " " + p.Message
+			}
+			return out
+		}
+	}
 	pick := func(en, hant string) string {
 		if zh {
 			return hant
@@ -47,6 +67,8 @@ func explain(err error, lang string) apiError {
 		send     *enquiry.SendError
 		invalid  *channel.ValidationError
 		perms    *channel.PermissionError
+		status   *channel.StatusError
+		reply    *autoreply.Error
 	)
 	switch {
 	case errors.As(err, &tooLong):
@@ -100,6 +122,18 @@ func explain(err error, lang string) apiError {
 		return apiError{http.StatusUnprocessableEntity, "empty", "", pick("There is nothing to send.", "沒有可發送的內容。")}
 	case errors.As(err, &invalid):
 		return apiError{http.StatusUnprocessableEntity, "invalid", "", validationText(invalid, zh)}
+	case errors.As(err, &reply):
+		return apiError{http.StatusUnprocessableEntity, "invalid", "CHAN-3", autoReplyText(reply, zh)}
+	case errors.As(err, &status) && status.Status == store.ChannelPaused:
+		return apiError{http.StatusConflict, "channel_paused", "CHAN-6", pick(
+			"This channel is paused: nothing is sent until an admin resumes it.",
+			"此渠道已暫停:管理員恢復前不會發送任何訊息。")}
+	case errors.As(err, &status) && status.Status == store.ChannelDisconnected:
+		return apiError{http.StatusConflict, "channel_disconnected", "CONN-7", pick(
+			"This channel lost its connection to the Facebook Page: an admin must connect the Page again.",
+			"此渠道與 Facebook 專頁的連接已中斷:管理員須重新連接專頁。")}
+	case errors.Is(err, channel.ErrInvalid):
+		return apiError{http.StatusUnprocessableEntity, "invalid", "", err.Error()}
 	case errors.As(err, &perms):
 		return apiError{http.StatusForbidden, "missing_permissions", "CONN-3", permissionsText(perms, zh)}
 	case errors.Is(err, channel.ErrPageAlreadyConnected):
@@ -118,6 +152,25 @@ func explain(err error, lang string) apiError {
 	}
 	return apiError{http.StatusInternalServerError, "internal", "", pick(
 		"Something went wrong on the server; it has been logged.", "伺服器發生錯誤,已記錄。")}
+}
+
+// autoReplyText explains an auto-reply that breaks a rule (CHAN-3; its
+// text is a message, so RULE-1 holds).
+func autoReplyText(e *autoreply.Error, zh bool) string {
+	field := map[string]string{
+		"welcome text": "歡迎訊息", "away text": "離開訊息", "close text": "結束訊息",
+		"rendered welcome text": "歡迎訊息(填入名稱後)", "rendered away text": "離開訊息(填入名稱後)",
+		"rendered close text": "結束訊息(填入名稱後)",
+	}[e.Field]
+	switch {
+	case errors.Is(e, autoreply.ErrTooLong) && zh && field != "":
+		return fmt.Sprintf("%s有 %s 個字元,上限為 %s 個字元。", field, group(int64(e.Length)), group(int64(e.Limit)))
+	case errors.Is(e, autoreply.ErrTooLong):
+		return fmt.Sprintf("The %s is %s characters; the limit is %s.", e.Field, group(int64(e.Length)), group(int64(e.Limit)))
+	case zh && field != "":
+		return field + "無效:" + e.Error()
+	}
+	return e.Error()
 }
 
 // permissionZh are the four permissions' descriptions in Traditional
