@@ -107,6 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			"take an enquiry and reply. \"Paste 2,001 characters\" and \"+25 hours\" show the rules refusing.\n"+
 			"Nothing leaves this machine: Facebook is a fake. Press Ctrl+C to stop.\n\n", local)
 		s.demo.start(ctx, local)
+		defer s.demo.stop() // also when Serve fails; stopping twice is harmless
 	} else {
 		fmt.Fprintf(stdout, "PageDesk contact centre: staff console at %s/, webhook at %s/webhook\n", local, cfg.BaseURL)
 	}
