@@ -22,8 +22,9 @@ type liveEvent struct {
 }
 
 // hub fans live events out to every connected console. A console that
-// cannot keep up loses events rather than slowing the webhook down: each
-// event only says "re-read this", so the next one repairs the view.
+// cannot keep up loses events rather than slowing the webhook down; since
+// each event only says "re-read this", a lagging console is sent a
+// "resync" in place of what it lost, and re-reads everything.
 type hub struct {
 	log *slog.Logger
 
@@ -44,7 +45,17 @@ func (h *hub) publish(e liveEvent) {
 		select {
 		case c <- e:
 		default:
-			h.log.Debug("sse subscriber lagging; event dropped", "type", e.Type)
+			// Full: drop the oldest event to make room for a resync, so
+			// that the console's last read comes after this change.
+			h.log.Debug("sse subscriber lagging; events replaced by a resync", "type", e.Type)
+			select {
+			case <-c:
+			default:
+			}
+			select {
+			case c <- liveEvent{Type: "resync"}:
+			default:
+			}
 		}
 	}
 }
