@@ -36,6 +36,9 @@ type findings struct {
 	unheard                                          int // inbound messages the Notifier never heard of
 	unheardLostAck                                   int // the same, recorded by a call whose answer was lost
 
+	closeSkipped int // close replies due but never attempted
+	closeFaulted int // the same, a Close of the enquiry met a store fault
+
 	problems   []string
 	textsTwice []string // staff texts sent twice
 }
@@ -78,6 +81,7 @@ func (w *world) check(ctx context.Context, sent []messengertest.SentMessage) *fi
 				f.taken[e.ServiceID]++
 			}
 			var enqLastIn time.Time
+			closeReply := false
 			for m, err := range w.svc.Messages(ctx, e.ID) {
 				if err != nil {
 					w.t.Fatalf("reading enquiry %s's messages: %v", e.ID, err)
@@ -89,6 +93,7 @@ func (w *world) check(ctx context.Context, sent []messengertest.SentMessage) *fi
 				case m.Direction == store.DirectionOut:
 					out[m.ID] = m
 					welcomed = welcomed || m.Payload == enquiry.AutoReplyPayloadPrefix+"welcome"
+					closeReply = closeReply || m.Payload == enquiry.AutoReplyPayloadPrefix+"close"
 				case m.Author == store.AuthorVisitor:
 					if m.CreatedAt.After(enqLastIn) {
 						enqLastIn = m.CreatedAt
@@ -125,6 +130,16 @@ func (w *world) check(ctx context.Context, sent []messengertest.SentMessage) *fi
 			}
 			if enqLastIn.After(lastIn) {
 				lastIn = enqLastIn
+			}
+			// Closed by staff during the traffic, within the window: the
+			// close reply (on for every channel) was due.
+			if e.Status == store.EnquiryClosed && e.ClosedAt.Equal(w.clock0) && w.clock0.Sub(e.LastInboundAt) < enquiry.Window && !closeReply {
+				if w.st.closeFaulted(e.ID) {
+					f.closeFaulted++
+				} else {
+					f.closeSkipped++
+					f.problem("enquiry %s was closed within the window and its close reply never attempted", e.ID)
+				}
 			}
 		}
 		if open > 1 {

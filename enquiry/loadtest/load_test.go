@@ -101,7 +101,7 @@ func loadRun(t *testing.T, name string, cfg config, newStore newStoreFunc) {
 	t.Logf("inbound items the host's Notifier never heard of: %d, each recorded by a RecordInbound whose answer was lost (%d such calls)", f.unheardLostAck, w.st.lostAckCount())
 	t.Logf("recorded, never sent (their recording answered with an error): %d staff replies, marked failed (%d left pending, the store failing that mark too); auto-replies, left pending: %v",
 		f.unsentRecorded, f.pendingDropped, f.autoPending)
-	t.Logf("welcomes not sent because the first delivery failed and staff closed the enquiry before it came again: %d", f.welcomeClosed)
+	t.Logf("welcomes not sent because the first delivery failed and staff closed the enquiry before it came again: %d; close replies not sent because the store failed during the Close: %d", f.welcomeClosed, f.closeFaulted)
 	t.Logf("loadtest %s: events=%d deliveries=%d redeliveries=%d store-faults=%d graph-faults=%d lost=%d duplicated=%d events/s=%.0f",
 		name, events, w.fb.posts.Load(), w.fb.redeliveries.Load()+w.fb.retries.Load(), w.st.faults(), w.graph.total(), f.lost, f.duplicated, rate)
 	for _, p := range f.problems {
@@ -138,6 +138,7 @@ func loadRun(t *testing.T, name string, cfg config, newStore newStoreFunc) {
 	assert.Zero(t, f.welcomeSkipped, "welcomes due but never attempted")
 	assert.Zero(t, f.unheard, "inbound messages the host's Notifier never heard of")
 	assert.Zero(t, f.pending, "staff messages left pending")
+	assert.Zero(t, f.closeSkipped, "close replies due but never attempted")
 	assert.Empty(t, violations, "RULE-4 and RULE-5 breaches seen as they happened")
 	assert.Zero(t, stats.unexpected.Load(), "staff actions that failed unexpectedly: %v", stats.problems)
 	assert.LessOrEqual(t, stats.maxTaken.Load(), int64(cfg.limit), "RULE-4: most enquiries taken at once in a service")

@@ -235,7 +235,7 @@ func (s *staffer) step(ctx context.Context, h *held) {
 		}
 		return
 	}
-	_, err := s.w.svc.Close(ctx, h.id, s.id)
+	_, err := s.w.svc.Close(context.WithValue(ctx, closingKey{}, h.id), h.id, s.id)
 	switch {
 	case err == nil, errors.Is(err, enquiry.ErrClosed):
 		s.stats.closes.Add(1)
