@@ -297,7 +297,13 @@ function connectEvents() {
     el.dataset.t = on ? "live" : "offline";
     el.textContent = t(el.dataset.t);
   };
-  es.onopen = () => live(true);
+  // After a reconnection, events may have been missed: read everything.
+  let opened = false;
+  es.onopen = () => {
+    live(true);
+    if (opened) Promise.all([loadQueue(), loadChannels(), loadEnquiry()]).catch(showError);
+    opened = true;
+  };
   es.onerror = () => live(false);
   // Events only say "something changed": coalesce a burst into one re-read.
   let pending = null;
