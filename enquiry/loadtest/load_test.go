@@ -49,7 +49,7 @@ func loadRun(t *testing.T, name string, cfg config, newStore newStoreFunc) {
 		w.fb.close()
 		<-fbDone
 	}()
-	stats := &staffStats{}
+	stats := &staffStats{busy: make(chan struct{})}
 	stop := make(chan struct{})
 	var staffWG sync.WaitGroup
 	for _, svc := range w.svcIDs {
@@ -62,6 +62,7 @@ func loadRun(t *testing.T, name string, cfg config, newStore newStoreFunc) {
 	w.fb.add(w.plan.deliveries...)
 	w.fb.wait()
 	elapsed := time.Since(start)
+	<-stats.busy // however fast the traffic went, staff were at work
 	close(stop)
 	staffWG.Wait()
 	w.fb.wait() // the echoes of the last replies

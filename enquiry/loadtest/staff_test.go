@@ -17,6 +17,10 @@ import (
 // that the limit is met.
 const holdCap = 8
 
+// minTakes is how many takes the staff make before they may stop, however
+// fast the traffic went (fewer with fewer visitors: each has an enquiry).
+const minTakes = 10
+
 // staffStats counts what the staff did and met.
 type staffStats struct {
 	takes, takeLimited, takeLost, takeFaults  atomic.Int64
@@ -25,6 +29,8 @@ type staffStats struct {
 	maxTaken                                  atomic.Int64
 	transfers, adopted                        atomic.Int64
 	unexpected                                atomic.Int64
+
+	busy chan struct{} // closed once minTakes takes were made
 
 	mu       sync.Mutex
 	problems []string
@@ -136,7 +142,9 @@ func (s *staffer) takeOne(ctx context.Context) bool {
 		var te *enquiry.TakenError
 		switch {
 		case err == nil:
-			s.stats.takes.Add(1)
+			if s.stats.takes.Add(1) == int64(min(minTakes, s.w.cfg.visitors)) {
+				close(s.stats.busy)
+			}
 			s.held = append(s.held, &held{id: enq.ID, replies: 1 + rand.IntN(3)})
 			s.sampleTaken(ctx)
 			return true
