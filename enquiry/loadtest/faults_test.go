@@ -231,12 +231,13 @@ func (f *faultStore) MarkAwaySent(ctx context.Context, id string) (bool, error) 
 }
 
 func (f *faultStore) RecordInbound(ctx context.Context, in store.Inbound) (store.InboundResult, error) {
-	wrote := false
+	recorded := false // this call recorded the item
 	res, err := write(ctx, f, func() (store.InboundResult, error) {
-		wrote = true
-		return f.Store.RecordInbound(ctx, in)
+		r, err := f.Store.RecordInbound(ctx, in)
+		recorded = err == nil && !r.Duplicate
+		return r, err
 	})
-	if wrote && errors.Is(err, errInjected) {
+	if recorded && errors.Is(err, errInjected) {
 		f.lostAck.Store(in.Message.Key, true)
 	}
 	return res, err
