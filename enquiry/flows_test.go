@@ -48,6 +48,7 @@ var flows = []struct {
 	{"UncertainSendNeverRepeated", testUncertainSend},
 	{"StoreFailureRedelivered", testStoreFailure},
 	{"EchoesDeliveriesReads", testEchoesDeliveriesReads},
+	{"WatermarkCoversItsMillisecond", testWatermarkMillisecond},
 	{"StandbyTriggersNothing", testStandby},
 	{"ItemsRecorded", testItemsRecorded},
 	{"ProfileFetchedOnce", testProfile},
@@ -840,6 +841,26 @@ func testEchoesDeliveriesReads(t *testing.T, newStore newStoreFunc) {
 	require.Len(t, d, 2)
 	assert.Equal(t, store.StateDelivered, d[0].State)
 	assert.Equal(t, store.StateRead, d[1].State)
+}
+
+// Facebook's watermarks count milliseconds: a message sent within the
+// watermark's millisecond is covered by it.
+func testWatermarkMillisecond(t *testing.T, newStore newStoreFunc) {
+	e := newEnv(t, newStore, options{})
+	e.say("psid-1", "hello")
+	id := e.take("psid-1", "alice").ID
+	e.clock.Advance(time.Second + 700*time.Microsecond)
+	m, err := e.svc.Reply(e.ctx, id, "alice", "Hi")
+	require.NoError(t, err)
+	wm := e.clock.Now().Truncate(time.Millisecond)
+	require.Equal(t, http.StatusOK, e.post(e.delivery().Delivered(pageID, "psid-1", wm)))
+	for _, got := range e.messages(id) {
+		if got.ID == m.ID {
+			assert.Equal(t, store.StateDelivered, got.State)
+			return
+		}
+	}
+	t.Fatalf("reply %s not found", m.ID)
 }
 
 func testStandby(t *testing.T, newStore newStoreFunc) {

@@ -513,7 +513,11 @@ func (s *Service) watermark(ctx context.Context, ch *store.Channel, ev *messenge
 	}
 	n := 0
 	if !wm.IsZero() {
-		c, err := s.store.MarkWatermark(ctx, ch.ID, psid, wm, state)
+		// Facebook's watermark counts milliseconds while our sends are
+		// stamped to the nanosecond: the watermark covers its whole
+		// millisecond.
+		upTo := wm.Truncate(time.Millisecond).Add(time.Millisecond - time.Nanosecond)
+		c, err := s.store.MarkWatermark(ctx, ch.ID, psid, upTo, state)
 		if err != nil {
 			return err
 		}
