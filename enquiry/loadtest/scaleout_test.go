@@ -61,6 +61,7 @@ type childResult struct {
 	Elapsed                                         time.Duration
 	Sent                                            []messengertest.SentMessage
 	Violations, Failures                            []string
+	Heard                                           []string // keys of the inbound items its Notifier heard of
 }
 
 // TestScaleOut runs 1, 2 (and 4) processes sharing one PostgreSQL schema,
@@ -204,6 +205,9 @@ func scaleOut(t *testing.T, cfg config, n int) float64 {
 		var r childResult
 		require.NoError(t, json.Unmarshal(data, &r))
 		sent = append(sent, r.Sent...)
+		for _, k := range r.Heard {
+			w.heard.Store(k, true)
+		}
 		posts += r.Posts
 		refused += r.Refused
 		gaveUp += r.GaveUp
@@ -296,7 +300,12 @@ func TestScaleOutChild(t *testing.T) {
 	w.fb.mu.Lock()
 	failures := w.fb.failures
 	w.fb.mu.Unlock()
-	res := childResult{
+	var heard []string
+	w.heard.Range(func(k, _ any) bool {
+		heard = append(heard, k.(string))
+		return true
+	})
+	res := childResult{Heard: heard,
 		Posts: w.fb.posts.Load(), Firsts: w.fb.firsts.Load(), Retries: w.fb.retries.Load(),
 		Refused: w.fb.refused.Load(), GaveUp: w.fb.gaveUp.Load(), Echoes: w.fb.echoes.Load(),
 		Elapsed: elapsed, Sent: w.fake.Sent(""), Violations: violations, Failures: failures,
