@@ -241,6 +241,7 @@ func scaleOut(t *testing.T, cfg config, n int) float64 {
 	assert.Zero(t, f.phantom, "messages recorded as sent that never reached Facebook")
 	assert.Zero(t, f.windowWrong, "visitors and enquiries whose LastInboundAt is not their latest message's")
 	assert.Zero(t, f.welcomeSkipped, "welcomes due but never attempted")
+	assert.Zero(t, f.unheard, "inbound items no process's Notifier heard of")
 	assert.Positive(t, f.welcomes, "welcomes sent")
 	return rate
 }
