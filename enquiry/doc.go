@@ -41,7 +41,9 @@
 // Every rule is checked before any Graph call, each with its own error:
 // RULE-1 [TooLongError], RULE-3 [TooLargeError], RULE-4 [LimitError],
 // RULE-5 [WindowError] (whose Message gives the specification's text in
-// Traditional Chinese or English). A channel may opt in to the HUMAN_AGENT
+// Traditional Chinese or English). Every error a staff member can meet has
+// such a Message, and [Message] finds the one in any error, so a host shows
+// staff the SDK's texts in either language. A channel may opt in to the HUMAN_AGENT
 // tag, giving human staff 7 days; auto-replies never use it. Every
 // outbound message is recorded as pending before it is sent, then as sent,
 // failed or uncertain; an uncertain one is never sent again. A send that

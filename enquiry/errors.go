@@ -136,15 +136,10 @@ func (e *WindowError) Error() string {
 }
 
 // Message returns the RULE-5 text in a language: Traditional Chinese for
-// autoreply.TraditionalChinese (or "zh-Hant", "zh-TW", "zh-HK"), English
-// otherwise.
+// autoreply.TraditionalChinese (or "zh-TW", "zh-HK", "zh-MO", "zh-Hant-HK"
+// and the like, in any letter case), English otherwise.
 func (e *WindowError) Message(lang autoreply.Language) string {
-	switch lang {
-	case autoreply.TraditionalChinese, "zh-TW", "zh-HK", "zh-Hant-TW", "zh-Hant-HK":
-		return WindowTextTraditionalChinese
-	default:
-		return WindowTextEnglish
-	}
+	return pick(chinese(lang), WindowTextEnglish, WindowTextTraditionalChinese)
 }
 
 // Is makes errors.Is match ErrOutsideWindow and messenger.ErrOutsideWindow.
