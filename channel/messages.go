@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pagedesk/pagedesk/autoreply"
 	"github.com/pagedesk/pagedesk/store"
@@ -125,7 +126,7 @@ func (e *StatusError) Message(lang autoreply.Language) string {
 			return pick(zh, disconnectedEnglish, disconnectedChinese)
 		}
 		if zh {
-			return disconnectedChinese + "原因：" + sentence(e.Reason, "。")
+			return disconnectedChinese + "原因：" + reasonChinese(e.Reason)
 		}
 		return disconnectedEnglish + " Reason: " + sentence(e.Reason, ".")
 	case store.ChannelDeleted:
@@ -318,6 +319,18 @@ func pick(zh bool, en, hant string) string {
 		return hant
 	}
 	return en
+}
+
+// reasonChinese ends a recorded reason with a Chinese full stop, unless it
+// has one or is written in English (the SDK's own reasons are): a Chinese
+// stop after English words reads wrong, and one ending the text is enough.
+func reasonChinese(r string) string {
+	r = strings.TrimSpace(r)
+	last, _ := utf8.DecodeLastRuneInString(r)
+	if last < 0x2E80 || last == '。' {
+		return r
+	}
+	return r + "。"
 }
 
 // sentence ends s with stop unless it already ends with a full stop.
