@@ -36,7 +36,7 @@ func TestExplainSettings(t *testing.T) {
 	require.Error(t, err)
 	e := explain(err, langChinese)
 	assert.Equal(t, http.StatusUnprocessableEntity, e.Status)
-	for _, want := range []string{"渠道名稱有 41 個字元", "渠道備註有 10,001 個字元", "歡迎訊息有 2,001 個字元"} {
+	for _, want := range []string{"頻道名稱有 41 個字元", "頻道客製資訊有 10,001 個字元", "歡迎訊息有 2,001 個字元"} {
 		assert.Contains(t, e.Message, want)
 	}
 	e = explain(err, langEnglish)
