@@ -2,7 +2,9 @@ package enquiry
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"sync"
 
 	"golang.org/x/oauth2"
 
@@ -31,25 +33,65 @@ func (s *Service) page(ch *store.Channel) *messenger.Page {
 	return s.graph.Page(ch.PageID, oauth2.StaticTokenSource(&oauth2.Token{AccessToken: ch.PageToken}))
 }
 
-// disconnect disconnects a channel whose Graph call failed with err, a
+// disconnect disconnects a channel whose Graph call failed with cause, a
 // sign of lost rights (CONN-7), and returns the reason in words a staff
-// member can act on. The host hears of it through the Notifier. A failure
-// to record the disconnection is logged: the next send finds the same error.
+// member can act on. Every send failing on a channel whose token was revoked
+// ends here, often at once; only the call that moves the channel to
+// disconnected records it and tells the host through the Notifier, so the
+// host hears of it once and the first reason and time stay. A failure to
+// record the disconnection is logged: the next send finds the same error.
 func (s *Service) disconnect(ctx context.Context, ch *store.Channel, cause error) string {
 	reason := disconnectReason(cause)
-	var err error
-	if s.channels != nil {
-		_, err = s.channels.ReportGraphError(ctx, ch.ID, cause)
-	} else {
-		_, err = s.store.SetChannelStatus(ctx, ch.ID, store.ChannelDisconnected, reason, s.now())
-	}
+	moved, err := s.markDisconnected(ctx, ch.ID, cause, reason)
 	if err != nil {
 		s.log.LogAttrs(ctx, slog.LevelError, "enquiry: disconnecting the channel failed",
 			slog.String("channel", ch.ID), slog.String("error", err.Error()))
 	}
-	s.log.LogAttrs(ctx, slog.LevelWarn, "enquiry: channel disconnected", slog.String("channel", ch.ID), slog.String("reason", reason))
 	ch.Status, ch.DisconnectReason = store.ChannelDisconnected, reason
 	s.forgetPage(ch.PageID)
-	s.notify(ctx, Notice{Kind: NoticeChannelDisconnected, ServiceID: ch.ServiceID, ChannelID: ch.ID, Reason: reason})
+	if moved {
+		s.log.LogAttrs(ctx, slog.LevelWarn, "enquiry: channel disconnected", slog.String("channel", ch.ID), slog.String("reason", reason))
+		s.notify(ctx, Notice{Kind: NoticeChannelDisconnected, ServiceID: ch.ServiceID, ChannelID: ch.ID, Reason: reason})
+	}
 	return reason
+}
+
+// disconnectAttempts bounds how often markDisconnected retries a
+// compare-and-set that concurrent settings edits keep winning.
+const disconnectAttempts = 3
+
+// markDisconnected disconnects a channel unless it already is disconnected
+// or deleted, and reports whether this call did. Calls of this process for
+// one channel take turns, so that of concurrent failed sends one moves the
+// channel and the others see it moved. Without Config.Channels the write is
+// a compare-and-set on the channel's version (UpdateChannel), so the same
+// holds across processes; if edits keep winning it, SetChannelStatus writes
+// the disconnection anyway, as it must not be lost. With Config.Channels,
+// package channel writes it.
+func (s *Service) markDisconnected(ctx context.Context, id string, cause error, reason string) (bool, error) {
+	v, _ := s.disconnecting.LoadOrStore(id, new(sync.Mutex))
+	mu := v.(*sync.Mutex)
+	mu.Lock()
+	defer mu.Unlock()
+	for attempt := 1; ; attempt++ {
+		cur, err := s.store.Channel(ctx, id)
+		if err != nil {
+			return false, err
+		}
+		if cur.Status == store.ChannelDisconnected || cur.Status == store.ChannelDeleted {
+			return false, nil
+		}
+		if s.channels != nil {
+			return s.channels.ReportGraphError(ctx, id, cause)
+		}
+		now := s.now()
+		if attempt == disconnectAttempts {
+			_, err = s.store.SetChannelStatus(ctx, id, store.ChannelDisconnected, reason, now)
+			return err == nil, err
+		}
+		cur.Status, cur.DisconnectReason, cur.DisconnectedAt, cur.UpdatedAt = store.ChannelDisconnected, reason, now, now
+		if err := s.store.UpdateChannel(ctx, cur); !errors.Is(err, store.ErrConflict) {
+			return err == nil, err
+		}
+	}
 }

@@ -86,6 +86,9 @@ type Service struct {
 	// byPage caches, per Page id, the channel holding it (a *pageEntry),
 	// for ChannelCacheTTL of real time.
 	byPage sync.Map
+	// disconnecting holds, per channel id, the *sync.Mutex that the calls
+	// of this process disconnecting the channel take turns on.
+	disconnecting sync.Map
 }
 
 // ChannelCacheTTL is how long a process trusts what it read of the channel
