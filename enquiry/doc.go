@@ -52,7 +52,11 @@
 //
 // # For the host
 //
-// A [Notifier] hears everything a staff UI shows live. [Service.Enquiries],
+// A [Notifier] hears everything a staff UI shows live. Its notices of
+// inbound items are at least once: an item is announced on every delivery
+// of it, Facebook's redeliveries included, so none is missed when the store
+// recorded it but its answer was lost; hosts dedupe by the message id the
+// [Notice] carries. [Service.Enquiries],
 // [Service.View] (with the channel's custom info, CHAN-5) and
 // [Service.History] answer queries.
 package enquiry

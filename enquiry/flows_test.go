@@ -200,15 +200,39 @@ func testSecondMessageJoins(t *testing.T, newStore newStoreFunc) {
 
 func testRedelivery(t *testing.T, newStore newStoreFunc) {
 	e := newEnv(t, newStore, options{})
-	d := e.delivery().Text(pageID, "psid-1", "hi").Text(pageID, "psid-1", "anyone?")
-	for range 3 {
+	d := e.delivery().At(e.clock.Now().Add(-time.Second)).Text(pageID, "psid-1", "hi").
+		At(e.clock.Now()).Text(pageID, "psid-1", "anyone?")
+	const deliveries = 3
+	for range deliveries {
 		require.Equal(t, http.StatusOK, e.post(d))
 	}
 	enq := e.open("psid-1")
 	msgs := e.messages(enq.ID)
-	assert.Equal(t, []store.Author{store.AuthorVisitor, store.AuthorAutoReply, store.AuthorVisitor}, authors(msgs))
+	require.Equal(t, []store.Author{store.AuthorVisitor, store.AuthorAutoReply, store.AuthorVisitor}, authors(msgs))
 	assert.Len(t, e.sent("psid-1"), 1, "one welcome")
-	assert.Len(t, e.notices.of(enquiry.NoticeMessageIn), 2)
+	assert.Len(t, e.notices.of(enquiry.NoticeOffered), 1, "offered once")
+
+	// Notices of inbound items are at least once: every delivery announces
+	// both items (whether an earlier one got as far as announcing them
+	// cannot be known), each time as the stored message, whose id the host
+	// dedupes by; and the opening of the enquiry with the item that opened it.
+	var announced []string
+	for _, n := range e.notices.of(enquiry.NoticeMessageIn) {
+		require.NotNil(t, n.Message)
+		require.NotNil(t, n.Enquiry)
+		assert.Equal(t, enq.ID, n.Enquiry.ID)
+		announced = append(announced, n.Message.ID)
+	}
+	var want []string
+	for range deliveries {
+		want = append(want, msgs[0].ID, msgs[2].ID)
+	}
+	assert.Equal(t, want, announced, "each item announced on each delivery, as the stored message")
+	opened := e.notices.of(enquiry.NoticeOpened)
+	assert.Len(t, opened, deliveries, "the opening announced with the item that opened the enquiry, on each delivery")
+	for _, n := range opened {
+		assert.Equal(t, enq.ID, n.Enquiry.ID)
+	}
 }
 
 func testUnknownPage(t *testing.T, newStore newStoreFunc) {

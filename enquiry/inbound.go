@@ -37,6 +37,11 @@ import (
 //   - standby items (another app owns the thread) are recorded and trigger
 //     nothing.
 //
+// Every recorded item but a standby one is announced to the Notifier
+// (NoticeMessageIn, after NoticeOpened if it opened an enquiry), and
+// announced again whenever it is delivered again: notices of inbound items
+// are at least once (see Notifier).
+//
 // Deliveries, reads and echoes of the service's own sends are not
 // conversation items, so they are not recorded by key: they are applied
 // idempotently instead (a watermark never moves a state back; a
@@ -247,16 +252,7 @@ func (s *Service) visitorItem(ctx context.Context, ch *store.Channel, ev *messen
 	if ev.Standby {
 		return nil
 	}
-	if !res.Duplicate {
-		n := Notice{Kind: NoticeMessageIn, ServiceID: ch.ServiceID, ChannelID: ch.ID, Message: messageCopy(&res.Message)}
-		if res.Enquiry.ID != "" {
-			n.Enquiry = enquiryCopy(&res.Enquiry)
-		}
-		if res.NewEnquiry {
-			s.notify(ctx, Notice{Kind: NoticeOpened, ServiceID: ch.ServiceID, ChannelID: ch.ID, Enquiry: enquiryCopy(&res.Enquiry)})
-		}
-		s.notify(ctx, n)
-	}
+	s.announce(ctx, ch, &res, trigger)
 	if !trigger || res.Enquiry.ID == "" || !res.Enquiry.Open() {
 		return nil
 	}
@@ -270,6 +266,39 @@ func (s *Service) visitorItem(ctx context.Context, ch *store.Channel, ev *messen
 		return fmt.Errorf("reading the channel: %w", err)
 	}
 	return s.afterMessage(ctx, fresh, &res)
+}
+
+// announce tells the host of a recorded inbound item: the opening of its
+// enquiry if the item opened one (only an item recorded with Open set,
+// mayOpen, can have), then the item itself.
+//
+// Notices of inbound items are at least once: a duplicate (a redelivery of
+// an item already recorded) is announced again, as if recorded now. It
+// cannot be known whether the call that recorded it announced it: that
+// call's answer may have been lost after the commit (the webhook answered
+// non-2xx and this redelivery finds the item recorded), or its process may
+// have stopped between the commit and the notice. The store keeps no trace
+// of notices, and a memory in this process would neither survive a restart
+// nor reach the other processes sharing the store; announcing every
+// duplicate is the simplest rule that never misses one. Every announcement
+// of an item carries the stored message, with the same ID, by which hosts
+// dedupe.
+func (s *Service) announce(ctx context.Context, ch *store.Channel, res *store.InboundResult, mayOpen bool) {
+	opened := res.NewEnquiry
+	if res.Duplicate && mayOpen && res.Enquiry.Open() {
+		// Did this item open its enquiry? The store sets OpenedAt from the
+		// opening item's time (see firstMessage). An enquiry since closed
+		// needs no news of its opening.
+		opened = res.Enquiry.OpenedAt.Equal(res.Message.CreatedAt)
+	}
+	if opened {
+		s.notify(ctx, Notice{Kind: NoticeOpened, ServiceID: ch.ServiceID, ChannelID: ch.ID, Enquiry: enquiryCopy(&res.Enquiry)})
+	}
+	n := Notice{Kind: NoticeMessageIn, ServiceID: ch.ServiceID, ChannelID: ch.ID, Message: messageCopy(&res.Message)}
+	if res.Enquiry.ID != "" {
+		n.Enquiry = enquiryCopy(&res.Enquiry)
+	}
+	s.notify(ctx, n)
 }
 
 // afterMessage does what a visitor's message calls for, deciding from the
@@ -493,12 +522,8 @@ func (s *Service) echo(ctx context.Context, ch *store.Channel, ev *messenger.Eve
 		}
 		return err
 	}
-	if !res.Duplicate && !ev.Standby {
-		n := Notice{Kind: NoticeMessageIn, ServiceID: ch.ServiceID, ChannelID: ch.ID, Message: messageCopy(&res.Message)}
-		if res.Enquiry.ID != "" {
-			n.Enquiry = enquiryCopy(&res.Enquiry)
-		}
-		s.notify(ctx, n)
+	if !ev.Standby {
+		s.announce(ctx, ch, &res, false)
 	}
 	return nil
 }

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pagedesk/pagedesk/enquiry"
 	"github.com/pagedesk/pagedesk/store"
 )
 
@@ -104,6 +106,110 @@ func TestUnsentRecordMarkedFailed(t *testing.T) {
 			_, err = e.svc.Reply(e.ctx, id, "alice", "One more thing")
 			require.ErrorIs(t, err, errOutbound)
 			assert.Len(t, e.messages(id), 4)
+		})
+	}
+}
+
+// lossy is a store whose armed calls fail: a write after it committed
+// (its answer lost, as a connection lost after COMMIT gives) or before
+// writing anything.
+type lossy struct {
+	store.Store
+	mu     sync.Mutex
+	armed  map[string]int // method -> calls still to fail
+	commit bool
+}
+
+func (s *lossy) arm(method string, n int, commit bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.armed == nil {
+		s.armed = map[string]int{}
+	}
+	s.armed[method], s.commit = n, commit
+}
+
+// fail reports whether this call of method fails, and whether after the
+// write committed.
+func (s *lossy) fail(method string) (fail, commit bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.armed[method] <= 0 {
+		return false, false
+	}
+	s.armed[method]--
+	return true, s.commit
+}
+
+func (s *lossy) RecordInbound(ctx context.Context, in store.Inbound) (store.InboundResult, error) {
+	fail, commit := s.fail("RecordInbound")
+	if !fail {
+		return s.Store.RecordInbound(ctx, in)
+	}
+	if commit {
+		if _, err := s.Store.RecordInbound(ctx, in); err != nil {
+			return store.InboundResult{}, err
+		}
+	}
+	return store.InboundResult{}, errOutbound
+}
+
+// Found by the load test (enquiry/loadtest): an inbound item recorded by a
+// RecordInbound whose answer was lost was never announced. The webhook
+// answered 500, Facebook delivered the item again, the redelivery found it
+// recorded, and duplicates were not announced, so the host's staff UI
+// never heard of the visitor's message. Notices of inbound items are now
+// at least once: a duplicate is announced again.
+func TestLostInboundAnswerAnnounced(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		newStore newStoreFunc
+	}{
+		{"memstore", newMemstore},
+		{"sqlstore", newSQLStore},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var st *lossy
+			e := newEnv(t, tc.newStore, options{wrap: func(s store.Store) store.Store {
+				st = &lossy{Store: s}
+				return st
+			}})
+
+			// A visitor's first message: recorded, its answer lost.
+			d := e.delivery().Text(pageID, "psid-1", "hello")
+			st.arm("RecordInbound", 1, true)
+			assert.GreaterOrEqual(t, e.post(d), 500, "the store failed: Facebook will deliver again")
+			assert.Empty(t, e.notices.all, "the failed call announced nothing")
+			require.Equal(t, 200, e.post(d), "the redelivery")
+			enq := e.open("psid-1")
+			msgs := e.messages(enq.ID)
+			require.Equal(t, []store.Author{store.AuthorVisitor, store.AuthorAutoReply}, authors(msgs), "recorded once, welcomed")
+			in := e.notices.of(enquiry.NoticeMessageIn)
+			require.Len(t, in, 1, "the host hears of the message")
+			assert.Equal(t, msgs[0].ID, in[0].Message.ID)
+			assert.Equal(t, "hello", in[0].Message.Text)
+			assert.Equal(t, enq.ID, in[0].Enquiry.ID)
+			opened := e.notices.of(enquiry.NoticeOpened)
+			require.Len(t, opened, 1, "and of the enquiry it opened")
+			assert.Equal(t, enq.ID, opened[0].Enquiry.ID)
+			assert.Len(t, e.notices.of(enquiry.NoticeOffered), 1, "dispatched on the redelivery")
+
+			// A Page admin's message from the Page inbox: the same.
+			e.clock.Advance(time.Second)
+			admin := e.delivery().Echo(pageID, "psid-1", "This is the manager", "", "")
+			st.arm("RecordInbound", 1, true)
+			assert.GreaterOrEqual(t, e.post(admin), 500)
+			require.Len(t, e.notices.of(enquiry.NoticeMessageIn), 1, "nothing new announced by the failed call")
+			require.Equal(t, 200, e.post(admin))
+			msgs = e.messages(enq.ID)
+			require.Len(t, msgs, 3)
+			require.Equal(t, store.AuthorPageAdmin, msgs[2].Author)
+			in = e.notices.of(enquiry.NoticeMessageIn)
+			require.Len(t, in, 2)
+			assert.Equal(t, msgs[2].ID, in[1].Message.ID, "the host hears of the Page admin's message")
+			assert.Len(t, e.notices.of(enquiry.NoticeOpened), 1, "an echo opens no enquiry")
 		})
 	}
 }

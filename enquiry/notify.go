@@ -70,8 +70,20 @@ type Notice struct {
 // Notifier hears what happens, after it is stored. Notify is called
 // synchronously from the call that made the change (a webhook delivery or a
 // staff action), so it must return quickly: hand the notice to a queue or a
-// pub/sub and return. A notice is sent at least once when the change it
-// reports is first made; a redelivered webhook may report it again.
+// pub/sub and return.
+//
+// A notice may come more than once. Notices of inbound items are at least
+// once: every inbound item (NoticeMessageIn, after NoticeOpened for the
+// item that opened its enquiry) is announced on each delivery of it,
+// Facebook's redeliveries included, since it cannot be known whether the
+// delivery that recorded it got as far as announcing it (the store's
+// answer may have been lost after its commit, so the webhook answered
+// non-2xx; or the process may have stopped). So no item is missed, and an
+// item delivered again is announced again. Hosts that must not show a
+// thing twice dedupe: an inbound item by Notice.Message.ID (the stored
+// message's id, the same on every announcement), an enquiry's opening by
+// Notice.Enquiry.ID. A staff UI that reads the state afresh on each notice
+// needs nothing more.
 type Notifier interface {
 	Notify(ctx context.Context, n Notice)
 }

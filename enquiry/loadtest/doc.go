@@ -42,7 +42,8 @@
 //
 //   - every distinct event recorded exactly once (lost = 0, duplicated = 0),
 //     on its visitor's conversation, and the host's Notifier told of each
-//     (but those recorded by a call whose answer was lost, counted apart);
+//     at least once (those recorded by a call whose answer was lost too:
+//     they are announced when Facebook delivers them again);
 //   - at most one open enquiry per visitor and channel;
 //   - nothing sent twice: no recorded message twice, no staff text twice to
 //     a visitor, the welcome at most once per visitor, the away and close

@@ -99,7 +99,7 @@ func loadRun(t *testing.T, name string, cfg config, newStore newStoreFunc) {
 	t.Logf("after the window: %s", late)
 	t.Logf("store: %d enquiries; fake Graph API: %d sends (%d welcome, %d away, %d close, %d staff); %d messages left uncertain (%d of them sent, their last state write failed by a store fault)",
 		f.enquiries, f.sends, f.welcomes, f.aways, f.closeReplies, f.staffSends, f.uncertainInStore, f.unconfirmedDropped)
-	t.Logf("inbound items the host's Notifier never heard of: %d, each recorded by a RecordInbound whose answer was lost (%d such calls)", f.unheardLostAck, w.st.lostAckCount())
+	t.Logf("inbound items recorded by a RecordInbound whose answer was lost: %d, each announced to the host's Notifier when delivered again; items never announced: %d", w.st.lostAckCount(), f.unheard)
 	t.Logf("recorded, never sent (their recording answered with an error): %d staff replies, marked failed (%d left pending, the store failing that mark too); auto-replies, left pending: %v",
 		f.unsentRecorded, f.pendingDropped, f.autoPending)
 	t.Logf("welcomes not sent because the first delivery failed and staff closed the enquiry before it came again: %d; close replies not sent because the store failed during the Close: %d", f.welcomeClosed, f.closeFaulted)
@@ -137,7 +137,7 @@ func loadRun(t *testing.T, name string, cfg config, newStore newStoreFunc) {
 	assert.Zero(t, f.badTag, "HUMAN_AGENT sends that were not staff replies on an opted-in channel")
 	assert.Zero(t, f.windowWrong, "visitors and enquiries whose LastInboundAt is not their latest message's")
 	assert.Zero(t, f.welcomeSkipped, "welcomes due but never attempted")
-	assert.Zero(t, f.unheard, "inbound messages the host's Notifier never heard of")
+	assert.Zero(t, f.unheard, "inbound messages the host's Notifier never heard of (notices of inbound items are at least once)")
 	assert.Zero(t, f.pending, "staff messages left pending")
 	assert.Zero(t, f.closeSkipped, "close replies due but never attempted")
 	assert.Empty(t, violations, "RULE-4 and RULE-5 breaches seen as they happened")
