@@ -37,7 +37,9 @@
 // won; RULE-4 caps how many a service serves at once, counted by the store
 // across processes), [Service.Transfer] it, [Service.Reply] with text or
 // [Service.ReplyFile] with a file, and [Service.Close] it (the close
-// auto-reply names the staff member in the channel's display-name format).
+// auto-reply names the staff member in the channel's display-name format;
+// Close is idempotent, so a failed Close is tried again, and the close
+// auto-reply still goes out at most once).
 // Every rule is checked before any Graph call, each with its own error:
 // RULE-1 [TooLongError], RULE-3 [TooLargeError], RULE-4 [LimitError],
 // RULE-5 [WindowError] (whose Message gives the specification's text in

@@ -622,9 +622,14 @@ func testCloseNameFormats(t *testing.T, newStore newStoreFunc) {
 			msgs := e.messages(id)
 			assert.Equal(t, enquiry.AutoReplyPayloadPrefix+"close", msgs[len(msgs)-1].Payload)
 
-			_, err = e.svc.Close(e.ctx, id, "alice")
-			assert.ErrorIs(t, err, enquiry.ErrClosed)
+			again, err := e.svc.Close(e.ctx, id, "alice")
+			require.NoError(t, err, "Close is idempotent")
+			assert.Equal(t, id, again.ID)
+			assert.Equal(t, store.EnquiryClosed, again.Status)
+			assert.True(t, again.ClosedAt.Equal(closed.ClosedAt), "closed once")
 			assert.Len(t, e.sent("psid-1"), 2, "one close message")
+			_, err = e.svc.Take(e.ctx, id, "bob")
+			assert.ErrorIs(t, err, enquiry.ErrClosed, "what needs an open enquiry still says it is closed")
 		})
 	}
 }

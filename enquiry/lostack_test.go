@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pagedesk/pagedesk/autoreply"
 	"github.com/pagedesk/pagedesk/enquiry"
 	"github.com/pagedesk/pagedesk/store"
 )
@@ -210,6 +211,138 @@ func TestLostInboundAnswerAnnounced(t *testing.T) {
 			require.Len(t, in, 2)
 			assert.Equal(t, msgs[2].ID, in[1].Message.ID, "the host hears of the Page admin's message")
 			assert.Len(t, e.notices.of(enquiry.NoticeOpened), 1, "an echo opens no enquiry")
+		})
+	}
+}
+
+func (s *lossy) Close(ctx context.Context, id string, t time.Time) (*store.Enquiry, error) {
+	fail, commit := s.fail("Close")
+	if !fail {
+		return s.Store.Close(ctx, id, t)
+	}
+	if commit {
+		if _, err := s.Store.Close(ctx, id, t); err != nil {
+			return nil, err
+		}
+	}
+	return nil, errOutbound
+}
+
+func (s *lossy) Visitor(ctx context.Context, channelID, psid string) (*store.Visitor, error) {
+	if fail, _ := s.fail("Visitor"); fail {
+		return nil, errOutbound
+	}
+	return s.Store.Visitor(ctx, channelID, psid)
+}
+
+func (s *lossy) AppendOutbound(ctx context.Context, m *store.Message) error {
+	fail, commit := s.fail("AppendOutbound")
+	if !fail {
+		return s.Store.AppendOutbound(ctx, m)
+	}
+	if commit {
+		if err := s.Store.AppendOutbound(ctx, m); err != nil {
+			return err
+		}
+	}
+	return errOutbound
+}
+
+// Found by the load test (enquiry/loadtest): when the store failed during
+// Close after the enquiry was closed (the close's answer lost, or a read or
+// write on the way to the close auto-reply failing), trying Close again got
+// ErrClosed and the close auto-reply never went out. Close is now
+// idempotent: it returns the closed enquiry and sees to the close
+// auto-reply on every call, which its derived id keeps to at most once.
+func TestCloseRetrySendsCloseReply(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		method string // the store call that fails during the first Close
+		commit bool   // after it committed
+		// wantReply: the close auto-reply went out on the retry. Not when
+		// its record committed and answered with an error: the service
+		// cannot tell that record from another attempt's, which may be
+		// sending it, so it goes out at most once, here never.
+		wantReply bool
+		// again: the visitor writes again before the retry.
+		again bool
+	}{
+		{name: "close answer lost", method: "Close", commit: true, wantReply: true},
+		{name: "close fails", method: "Close", wantReply: true},
+		{name: "visitor read fails", method: "Visitor", wantReply: true},
+		{name: "reply record fails", method: "AppendOutbound", wantReply: true},
+		{name: "reply record answer lost", method: "AppendOutbound", commit: true},
+		{name: "visitor wrote again", method: "Close", commit: true, again: true},
+	}
+	for _, s := range []struct {
+		name     string
+		newStore newStoreFunc
+	}{
+		{"memstore", newMemstore},
+		{"sqlstore", newSQLStore},
+	} {
+		t.Run(s.name, func(t *testing.T) {
+			t.Parallel()
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					t.Parallel()
+					var st *lossy
+					e := newEnv(t, s.newStore, options{wrap: func(s store.Store) store.Store {
+						st = &lossy{Store: s}
+						return st
+					}})
+					e.say("psid-1", "hi")
+					id := e.take("psid-1", "alice").ID
+					require.Len(t, e.sent("psid-1"), 1, "the welcome")
+					closeText := e.render(autoreply.Close, autoreply.Values{StaffFirstName: "Alice", StaffLastName: "Wong"})
+
+					st.arm(tt.method, 1, tt.commit)
+					_, err := e.svc.Close(e.ctx, id, "alice")
+					require.ErrorIs(t, err, errOutbound, "the store failure is returned: the caller tries again")
+					assert.Len(t, e.sent("psid-1"), 1, "no close reply yet")
+					if tt.again {
+						e.clock.Advance(time.Minute)
+						e.say("psid-1", "one more thing")
+						assert.NotEqual(t, id, e.open("psid-1").ID, "a new enquiry")
+					}
+
+					for range 2 { // the retry, and one more
+						closed, err := e.svc.Close(e.ctx, id, "alice")
+						require.NoError(t, err, "Close is idempotent")
+						assert.Equal(t, id, closed.ID)
+						assert.Equal(t, store.EnquiryClosed, closed.Status)
+					}
+					var closes []string
+					for _, m := range e.sent("psid-1") {
+						if m.Text == closeText {
+							closes = append(closes, m.Text)
+						}
+					}
+					if tt.wantReply {
+						assert.Len(t, closes, 1, "the close reply, once")
+					} else {
+						assert.Empty(t, closes)
+					}
+					var replies int
+					for _, m := range e.messages(id) {
+						if m.Payload == enquiry.AutoReplyPayloadPrefix+"close" {
+							replies++
+						}
+					}
+					if tt.again {
+						assert.Zero(t, replies, "no goodbye on the old enquiry of a visitor who wrote again")
+					} else {
+						assert.Equal(t, 1, replies, "the close reply recorded once")
+					}
+					notices := e.notices.of(enquiry.NoticeClosed)
+					require.NotEmpty(t, notices, "the host hears of the close")
+					for _, n := range notices {
+						assert.Equal(t, id, n.Enquiry.ID)
+						assert.Equal(t, store.EnquiryClosed, n.Enquiry.Status)
+					}
+				})
+			}
 		})
 	}
 }

@@ -23,7 +23,8 @@ const (
 	NoticeTaken NoticeKind = "enquiry.taken"
 	// NoticeTransferred: the enquiry moved from FromStaffID to StaffID.
 	NoticeTransferred NoticeKind = "enquiry.transferred"
-	// NoticeClosed: StaffID (empty for the host or system) closed the enquiry.
+	// NoticeClosed: StaffID (empty for the host or system) closed the
+	// enquiry, or closed it again (Service.Close is idempotent).
 	NoticeClosed NoticeKind = "enquiry.closed"
 	// NoticeMessageIn: an item was recorded on a conversation: the
 	// visitor's message, postback or reaction, or a Page admin's message
@@ -79,10 +80,12 @@ type Notice struct {
 // delivery that recorded it got as far as announcing it (the store's
 // answer may have been lost after its commit, so the webhook answered
 // non-2xx; or the process may have stopped). So no item is missed, and an
-// item delivered again is announced again. Hosts that must not show a
-// thing twice dedupe: an inbound item by Notice.Message.ID (the stored
-// message's id, the same on every announcement), an enquiry's opening by
-// Notice.Enquiry.ID. A staff UI that reads the state afresh on each notice
+// item delivered again is announced again. Likewise [Service.Close] of an
+// enquiry already closed reports NoticeClosed again, since the call that
+// closed it may have failed before announcing it. Hosts that must not show
+// a thing twice dedupe: an inbound item by Notice.Message.ID (the stored
+// message's id, the same on every announcement), an enquiry's opening and
+// closing by Notice.Enquiry.ID. A staff UI that reads the state afresh on each notice
 // needs nothing more.
 type Notifier interface {
 	Notify(ctx context.Context, n Notice)

@@ -126,38 +126,56 @@ func holder(e *store.Enquiry) string {
 	return ""
 }
 
-// Close closes an open enquiry; staffID is who closes it (empty for the
-// host or the system). Then the close auto-reply goes out if it is on
-// (ENQ-3), naming the staff member who served the visitor in the channel's
+// Close closes an enquiry; staffID is who closes it (empty for the host or
+// the system). Then the close auto-reply goes out if it is on (ENQ-3),
+// naming the staff member who served the visitor in the channel's
 // display-name format (CHAN-4), unless the channel is paused or
-// disconnected or the visitor's 24-hour window has passed. The enquiry is
-// closed whatever becomes of that message: its fate is recorded on it,
-// logged and notified, never returned as an error.
+// disconnected, the visitor's 24-hour window has passed, or the visitor
+// has written again since the enquiry closed (their message opened a new
+// enquiry, which a goodbye would only confuse). Once that message is
+// recorded, its fate (sent, failed, uncertain) is recorded on it, logged
+// and notified, never returned as an error.
+//
+// Close is idempotent: closing an enquiry that is already closed returns
+// it with a nil error, whoever closed it, and reports NoticeClosed again
+// (notices are at least once). So a Close that failed is simply tried
+// again, also when the store closed the enquiry and only its answer was
+// lost: the retry still sees to the close auto-reply, which goes out at
+// most once however often Close is called (it is recorded under an id
+// derived from the enquiry, which the store refuses twice). For the same
+// reason an error is returned when the store fails before the close
+// auto-reply is recorded, though the enquiry is closed: calling Close
+// again finishes the work.
 func (s *Service) Close(ctx context.Context, enquiryID, staffID string) (*store.Enquiry, error) {
 	enq, err := s.enquiry(ctx, enquiryID)
 	if err != nil {
 		return nil, err
 	}
-	if enq.Status == store.EnquiryClosed {
-		return nil, closedErr(enq.ID)
-	}
-	closed, err := s.store.Close(ctx, enq.ID, s.now())
-	if err != nil {
+	closed := enq
+	if enq.Status != store.EnquiryClosed {
+		closed, err = s.store.Close(ctx, enq.ID, s.now())
 		if errors.Is(err, store.ErrClosed) {
-			return nil, closedErr(enq.ID)
+			// Closed meanwhile, by another call: the same as closed before.
+			closed, err = s.enquiry(ctx, enq.ID)
 		}
-		return nil, fmt.Errorf("enquiry: closing %s: %w", enq.ID, err)
+		if err != nil {
+			return nil, fmt.Errorf("enquiry: closing %s: %w", enq.ID, err)
+		}
 	}
+	// Announced again when already closed: the call that closed it may
+	// have failed before it could announce it (its answer lost).
 	s.notify(ctx, Notice{Kind: NoticeClosed, ServiceID: closed.ServiceID, ChannelID: closed.ChannelID,
 		Enquiry: enquiryCopy(closed), StaffID: staffID})
+	// Seen to on every call, not only by the call that closed it: that
+	// call may have failed before the reply was recorded.
 	if err := s.closeReply(ctx, closed, staffID); err != nil {
-		s.log.LogAttrs(ctx, slog.LevelError, "enquiry: close auto-reply not sent",
-			slog.String("enquiry", closed.ID), slog.String("error", err.Error()))
+		return nil, fmt.Errorf("enquiry: %s is closed, but its close auto-reply was not handled (close it again): %w", closed.ID, err)
 	}
 	return closed, nil
 }
 
-// closeReply sends the close auto-reply of a closed enquiry.
+// closeReply sends the close auto-reply of a closed enquiry, unless it was
+// already recorded (by an earlier Close). A store failure is returned.
 func (s *Service) closeReply(ctx context.Context, enq *store.Enquiry, closer string) error {
 	ch, err := s.channel(ctx, enq.ChannelID)
 	if err != nil {
@@ -186,6 +204,11 @@ func (s *Service) closeReply(ctx context.Context, enq *store.Enquiry, closer str
 	visitor, err := s.store.Visitor(ctx, ch.ID, enq.PSID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
+	}
+	if visitor != nil && visitor.LastInboundAt.After(enq.ClosedAt) {
+		// They wrote since the close (a Close tried again late): their
+		// message opened a new enquiry, and this one's goodbye is stale.
+		return nil
 	}
 	return s.autoReply(ctx, ch, enq, autoreply.Close, s.values(ch, visitor, staff), "close", enq.ID)
 }

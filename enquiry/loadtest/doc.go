@@ -55,6 +55,10 @@
 //     the window (unless the delivery of that message failed and staff
 //     closed its enquiry before Facebook delivered it again: counted
 //     apart);
+//   - a close reply attempted for every enquiry staff closed within the
+//     window, also when the store failed during the Close (staff try a
+//     failed Close again at once: Close is idempotent and sees to the
+//     close reply on every call);
 //   - each visitor's and enquiry's LastInboundAt (from which RULE-5 is
 //     judged) the time of their latest recorded message;
 //   - RULE-4: never more than the limit taken in a service, sampled after

@@ -38,8 +38,6 @@ type faultStore struct {
 	// lostAck: keys of inbound items whose RecordInbound committed and
 	// then failed.
 	lostAck sync.Map
-	// closeFaults: enquiries whose Close met a store fault.
-	closeFaults sync.Map
 
 	mu sync.Mutex
 	// lastStateDropped: per message id, whether the last SetState of the
@@ -65,9 +63,8 @@ func (f *faultStore) readFault() bool {
 }
 
 // read runs one read under the fault decision.
-func read[T any](ctx context.Context, f *faultStore, do func() (T, error)) (T, error) {
+func read[T any](f *faultStore, do func() (T, error)) (T, error) {
 	if f.readFault() {
-		f.noteFault(ctx)
 		var zero T
 		return zero, errInjected
 	}
@@ -75,44 +72,43 @@ func read[T any](ctx context.Context, f *faultStore, do func() (T, error)) (T, e
 }
 
 func (f *faultStore) Channel(ctx context.Context, id string) (*store.Channel, error) {
-	return read(ctx, f, func() (*store.Channel, error) { return f.Store.Channel(ctx, id) })
+	return read(f, func() (*store.Channel, error) { return f.Store.Channel(ctx, id) })
 }
 
 func (f *faultStore) ChannelByPage(ctx context.Context, pageID string) (*store.Channel, error) {
-	return read(ctx, f, func() (*store.Channel, error) { return f.Store.ChannelByPage(ctx, pageID) })
+	return read(f, func() (*store.Channel, error) { return f.Store.ChannelByPage(ctx, pageID) })
 }
 
 func (f *faultStore) Visitor(ctx context.Context, channelID, psid string) (*store.Visitor, error) {
-	return read(ctx, f, func() (*store.Visitor, error) { return f.Store.Visitor(ctx, channelID, psid) })
+	return read(f, func() (*store.Visitor, error) { return f.Store.Visitor(ctx, channelID, psid) })
 }
 
 func (f *faultStore) Enquiry(ctx context.Context, id string) (*store.Enquiry, error) {
-	return read(ctx, f, func() (*store.Enquiry, error) { return f.Store.Enquiry(ctx, id) })
+	return read(f, func() (*store.Enquiry, error) { return f.Store.Enquiry(ctx, id) })
 }
 
 func (f *faultStore) OpenEnquiry(ctx context.Context, channelID, psid string) (*store.Enquiry, error) {
-	return read(ctx, f, func() (*store.Enquiry, error) { return f.Store.OpenEnquiry(ctx, channelID, psid) })
+	return read(f, func() (*store.Enquiry, error) { return f.Store.OpenEnquiry(ctx, channelID, psid) })
 }
 
 func (f *faultStore) ListEnquiries(ctx context.Context, serviceID string, status store.EnquiryStatus, opt store.ListOptions) (store.Page[store.Enquiry], error) {
-	return read(ctx, f, func() (store.Page[store.Enquiry], error) { return f.Store.ListEnquiries(ctx, serviceID, status, opt) })
+	return read(f, func() (store.Page[store.Enquiry], error) { return f.Store.ListEnquiries(ctx, serviceID, status, opt) })
 }
 
 func (f *faultStore) VisitorEnquiries(ctx context.Context, channelID, psid string, opt store.ListOptions) (store.Page[store.Enquiry], error) {
-	return read(ctx, f, func() (store.Page[store.Enquiry], error) { return f.Store.VisitorEnquiries(ctx, channelID, psid, opt) })
+	return read(f, func() (store.Page[store.Enquiry], error) { return f.Store.VisitorEnquiries(ctx, channelID, psid, opt) })
 }
 
 func (f *faultStore) CountTaken(ctx context.Context, serviceID string) (int, error) {
-	return read(ctx, f, func() (int, error) { return f.Store.CountTaken(ctx, serviceID) })
+	return read(f, func() (int, error) { return f.Store.CountTaken(ctx, serviceID) })
 }
 
 func (f *faultStore) MessageByMID(ctx context.Context, channelID, mid string) (*store.Message, error) {
-	return read(ctx, f, func() (*store.Message, error) { return f.Store.MessageByMID(ctx, channelID, mid) })
+	return read(f, func() (*store.Message, error) { return f.Store.MessageByMID(ctx, channelID, mid) })
 }
 
 func (f *faultStore) ListMessages(ctx context.Context, enquiryID string, opt store.ListOptions) (store.Page[store.Message], error) {
 	if f.readFault() {
-		f.noteFault(ctx)
 		f.listFailed.Store(enquiryID, true)
 		return store.Page[store.Message]{}, errInjected
 	}
@@ -138,31 +134,9 @@ func (f *faultStore) fault() int {
 	return 2
 }
 
-// closingKey marks the ctx of a staff member's Close: a fault met during
-// it (in the close itself or in the close reply's reads and writes) is
-// remembered, since the reply is then lost (see check).
-type closingKey struct{}
-
-// noteFault remembers a fault met during a Close.
-func (f *faultStore) noteFault(ctx context.Context) {
-	if id, ok := ctx.Value(closingKey{}).(string); ok {
-		f.closeFaults.Store(id, true)
-	}
-}
-
-// closeFaulted reports whether a Close of the enquiry met a store fault.
-func (f *faultStore) closeFaulted(id string) bool {
-	_, ok := f.closeFaults.Load(id)
-	return ok
-}
-
 // write runs one write under the fault decision.
-func write[T any](ctx context.Context, f *faultStore, do func() (T, error)) (T, error) {
-	d := f.fault()
-	if d != 0 {
-		f.noteFault(ctx)
-	}
-	switch d {
+func write[T any](f *faultStore, do func() (T, error)) (T, error) {
+	switch f.fault() {
 	case 1:
 		var zero T
 		return zero, errInjected
@@ -177,62 +151,62 @@ func write[T any](ctx context.Context, f *faultStore, do func() (T, error)) (T, 
 	return do()
 }
 
-func write0(ctx context.Context, f *faultStore, do func() error) error {
-	_, err := write(ctx, f, func() (struct{}, error) { return struct{}{}, do() })
+func write0(f *faultStore, do func() error) error {
+	_, err := write(f, func() (struct{}, error) { return struct{}{}, do() })
 	return err
 }
 
 func (f *faultStore) CreateChannel(ctx context.Context, c *store.Channel) error {
-	return write0(ctx, f, func() error { return f.Store.CreateChannel(ctx, c) })
+	return write0(f, func() error { return f.Store.CreateChannel(ctx, c) })
 }
 
 func (f *faultStore) UpdateChannel(ctx context.Context, c *store.Channel) error {
-	return write0(ctx, f, func() error { return f.Store.UpdateChannel(ctx, c) })
+	return write0(f, func() error { return f.Store.UpdateChannel(ctx, c) })
 }
 
 func (f *faultStore) SetChannelStatus(ctx context.Context, id string, status store.ChannelStatus, reason string, at time.Time) (*store.Channel, error) {
-	return write(ctx, f, func() (*store.Channel, error) { return f.Store.SetChannelStatus(ctx, id, status, reason, at) })
+	return write(f, func() (*store.Channel, error) { return f.Store.SetChannelStatus(ctx, id, status, reason, at) })
 }
 
 func (f *faultStore) TouchWebhook(ctx context.Context, channelID string, t time.Time) error {
-	return write0(ctx, f, func() error { return f.Store.TouchWebhook(ctx, channelID, t) })
+	return write0(f, func() error { return f.Store.TouchWebhook(ctx, channelID, t) })
 }
 
 func (f *faultStore) NextTurn(ctx context.Context, channelID string) (int64, error) {
-	return write(ctx, f, func() (int64, error) { return f.Store.NextTurn(ctx, channelID) })
+	return write(f, func() (int64, error) { return f.Store.NextTurn(ctx, channelID) })
 }
 
 func (f *faultStore) SetProfile(ctx context.Context, channelID, psid string, p store.Profile, t time.Time) error {
-	return write0(ctx, f, func() error { return f.Store.SetProfile(ctx, channelID, psid, p, t) })
+	return write0(f, func() error { return f.Store.SetProfile(ctx, channelID, psid, p, t) })
 }
 
 func (f *faultStore) ForgetVisitor(ctx context.Context, psid string) (int, error) {
-	return write(ctx, f, func() (int, error) { return f.Store.ForgetVisitor(ctx, psid) })
+	return write(f, func() (int, error) { return f.Store.ForgetVisitor(ctx, psid) })
 }
 
 func (f *faultStore) Offer(ctx context.Context, id string, staffIDs []string) (*store.Enquiry, error) {
-	return write(ctx, f, func() (*store.Enquiry, error) { return f.Store.Offer(ctx, id, staffIDs) })
+	return write(f, func() (*store.Enquiry, error) { return f.Store.Offer(ctx, id, staffIDs) })
 }
 
 func (f *faultStore) Take(ctx context.Context, id, staffID string, limit int, t time.Time) (*store.Enquiry, error) {
-	return write(ctx, f, func() (*store.Enquiry, error) { return f.Store.Take(ctx, id, staffID, limit, t) })
+	return write(f, func() (*store.Enquiry, error) { return f.Store.Take(ctx, id, staffID, limit, t) })
 }
 
 func (f *faultStore) Transfer(ctx context.Context, id, from, to string) (*store.Enquiry, error) {
-	return write(ctx, f, func() (*store.Enquiry, error) { return f.Store.Transfer(ctx, id, from, to) })
+	return write(f, func() (*store.Enquiry, error) { return f.Store.Transfer(ctx, id, from, to) })
 }
 
 func (f *faultStore) Close(ctx context.Context, id string, t time.Time) (*store.Enquiry, error) {
-	return write(ctx, f, func() (*store.Enquiry, error) { return f.Store.Close(ctx, id, t) })
+	return write(f, func() (*store.Enquiry, error) { return f.Store.Close(ctx, id, t) })
 }
 
 func (f *faultStore) MarkAwaySent(ctx context.Context, id string) (bool, error) {
-	return write(ctx, f, func() (bool, error) { return f.Store.MarkAwaySent(ctx, id) })
+	return write(f, func() (bool, error) { return f.Store.MarkAwaySent(ctx, id) })
 }
 
 func (f *faultStore) RecordInbound(ctx context.Context, in store.Inbound) (store.InboundResult, error) {
 	recorded := false // this call recorded the item
-	res, err := write(ctx, f, func() (store.InboundResult, error) {
+	res, err := write(f, func() (store.InboundResult, error) {
 		r, err := f.Store.RecordInbound(ctx, in)
 		recorded = err == nil && !r.Duplicate
 		return r, err
@@ -259,12 +233,12 @@ func (f *faultStore) ackLost(key string) bool {
 }
 
 func (f *faultStore) AppendOutbound(ctx context.Context, m *store.Message) error {
-	return write0(ctx, f, func() error { return f.Store.AppendOutbound(ctx, m) })
+	return write0(f, func() error { return f.Store.AppendOutbound(ctx, m) })
 }
 
 func (f *faultStore) SetState(ctx context.Context, messageID string, state store.DeliveryState, mid, errText string) error {
 	wrote := false
-	err := write0(ctx, f, func() error {
+	err := write0(f, func() error {
 		wrote = true
 		return f.Store.SetState(ctx, messageID, state, mid, errText)
 	})
@@ -282,7 +256,7 @@ func (f *faultStore) stateDropped(messageID string) bool {
 }
 
 func (f *faultStore) MarkWatermark(ctx context.Context, channelID, psid string, watermark time.Time, state store.DeliveryState) (int, error) {
-	return write(ctx, f, func() (int, error) { return f.Store.MarkWatermark(ctx, channelID, psid, watermark, state) })
+	return write(f, func() (int, error) { return f.Store.MarkWatermark(ctx, channelID, psid, watermark, state) })
 }
 
 // The kinds of Graph fault.

@@ -17,6 +17,11 @@ import (
 // that the limit is met.
 const holdCap = 8
 
+// closeTries bounds the tries of a Close that meets store faults: each
+// try makes a few store calls, any of which may fail, and ten tries all
+// failing is beyond the odds of any run.
+const closeTries = 10
+
 // minTakes is how many takes the staff make before they may stop, however
 // fast the traffic went (fewer with fewer visitors: each has an enquiry).
 const minTakes = 10
@@ -243,18 +248,26 @@ func (s *staffer) step(ctx context.Context, h *held) {
 		}
 		return
 	}
-	_, err := s.w.svc.Close(context.WithValue(ctx, closingKey{}, h.id), h.id, s.id)
+	// Close is idempotent: a Close that met a store fault (maybe after the
+	// enquiry was closed, its close reply not yet seen to) is tried again
+	// at once, within this step, so that staff stopping never leave one
+	// half done.
+	var err error
+	for try := 0; ; try++ {
+		_, err = s.w.svc.Close(ctx, h.id, s.id)
+		if !errors.Is(err, errInjected) || try == closeTries-1 {
+			break
+		}
+		s.stats.closeFaults.Add(1)
+	}
 	switch {
-	case err == nil, errors.Is(err, enquiry.ErrClosed):
+	case err == nil:
 		s.stats.closes.Add(1)
 		s.drop(h)
 	case ctx.Err() != nil:
 	case errors.Is(err, errInjected):
-		s.stats.closeFaults.Add(1)
-		if h.tries >= 5 {
-			s.stats.problem("close of %s by %s kept failing: %v", h.id, s.id, err)
-			s.drop(h)
-		}
+		s.stats.problem("close of %s by %s kept failing: %v", h.id, s.id, err)
+		s.drop(h)
 	default:
 		s.stats.problem("close of %s by %s: %v", h.id, s.id, err)
 		s.drop(h)
