@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/pagedesk/pagedesk/autoreply"
 	"github.com/pagedesk/pagedesk/store"
@@ -35,7 +34,7 @@ func Message(err error, lang autoreply.Language) string {
 			}
 		}
 		if len(parts) > 0 {
-			return strings.Join(parts, pick(chinese(lang), " ", "")) // Chinese puts no space between sentences
+			return strings.Join(parts, lang.Pick(" ", "")) // Chinese puts no space between sentences
 		}
 	}
 	var (
@@ -54,10 +53,9 @@ func Message(err error, lang autoreply.Language) string {
 	case errors.As(err, &reply):
 		return autoReplyMessage(reply, lang)
 	}
-	zh := chinese(lang)
 	for _, s := range sentinelTexts {
 		if errors.Is(err, s.err) {
-			return pick(zh, s.en, s.zh)
+			return lang.Pick(s.en, s.zh)
 		}
 	}
 	return err.Error()
@@ -117,22 +115,18 @@ const (
 // that, with the recorded reason of a disconnection as it was written
 // (the SDK writes its reasons in English).
 func (e *StatusError) Message(lang autoreply.Language) string {
-	zh := chinese(lang)
 	switch e.Status {
 	case store.ChannelPaused:
-		return pick(zh, pausedEnglish, pausedChinese)
+		return lang.Pick(pausedEnglish, pausedChinese)
 	case store.ChannelDisconnected:
 		if e.Reason == "" {
-			return pick(zh, disconnectedEnglish, disconnectedChinese)
+			return lang.Pick(disconnectedEnglish, disconnectedChinese)
 		}
-		if zh {
-			return disconnectedChinese + "原因：" + reasonChinese(e.Reason)
-		}
-		return disconnectedEnglish + " Reason: " + sentence(e.Reason, ".")
+		return lang.Pick(disconnectedEnglish+" Reason: ", disconnectedChinese+"原因：") + autoreply.Sentence(e.Reason, lang)
 	case store.ChannelDeleted:
-		return pick(zh, deletedEnglish, deletedChinese)
+		return lang.Pick(deletedEnglish, deletedChinese)
 	}
-	return pick(zh, "Nothing can be sent through this channel.", "無法透過此頻道發送訊息。")
+	return lang.Pick("Nothing can be sent through this channel.", "無法透過此頻道發送訊息。")
 }
 
 // permissionsChinese are the descriptions of the four permissions (CONN-3)
@@ -220,7 +214,7 @@ func (e *ValidationError) Message(lang autoreply.Language) string {
 		return en
 	}
 	if e.Problem == "" {
-		return fmt.Sprintf("%s有 %s 個字元，上限為 %s 個字元。", field, group(int64(e.Length)), group(int64(e.Limit)))
+		return fmt.Sprintf("%s有 %s 個字元，上限為 %s 個字元。", field, autoreply.FormatCount(int64(e.Length)), autoreply.FormatCount(int64(e.Limit)))
 	}
 	if f, ok := problemsChinese[e.Problem]; ok {
 		if strings.Contains(f, "%s") {
@@ -236,7 +230,7 @@ func (e *ValidationError) Message(lang autoreply.Language) string {
 	}
 	var n, limit int
 	if _, err := fmt.Sscanf(e.Problem, "names %d staff; the limit is %d", &n, &limit); err == nil {
-		return fmt.Sprintf("%s有 %s 位，上限為 %s 位。", field, group(int64(n)), group(int64(limit)))
+		return fmt.Sprintf("%s有 %s 位，上限為 %s 位。", field, autoreply.FormatCount(int64(n)), autoreply.FormatCount(int64(limit)))
 	}
 	if q, err := strconv.QuotedPrefix(e.Problem); err == nil && strings.HasPrefix(e.Problem[len(q):], " is not one of") {
 		mode, _ := strconv.Unquote(q)
@@ -248,9 +242,9 @@ func (e *ValidationError) Message(lang autoreply.Language) string {
 // english is the error as a sentence: "The channel name is required."
 func (e *ValidationError) english() string {
 	if e.Problem != "" {
-		return "The " + e.Field + " " + sentence(e.Problem, ".")
+		return "The " + e.Field + " " + autoreply.Sentence(e.Problem, autoreply.English)
 	}
-	return fmt.Sprintf("The %s is %s characters; the limit is %s.", e.Field, group(int64(e.Length)), group(int64(e.Limit)))
+	return fmt.Sprintf("The %s is %s characters; the limit is %s.", e.Field, autoreply.FormatCount(int64(e.Length)), autoreply.FormatCount(int64(e.Limit)))
 }
 
 // fieldChinese names a field in Traditional Chinese, numbering the staff
@@ -289,76 +283,20 @@ func autoReplyMessage(e *autoreply.Error, lang autoreply.Language) string {
 	zh := chinese(lang) && field != ""
 	switch {
 	case errors.Is(e, autoreply.ErrTooLong) && zh:
-		return fmt.Sprintf("%s有 %s 個字元，上限為 %s 個字元。", field, group(int64(e.Length)), group(int64(e.Limit)))
+		return fmt.Sprintf("%s有 %s 個字元，上限為 %s 個字元。", field, autoreply.FormatCount(int64(e.Length)), autoreply.FormatCount(int64(e.Limit)))
 	case errors.Is(e, autoreply.ErrTooLong):
-		return fmt.Sprintf("The %s is %s characters; the limit is %s.", e.Field, group(int64(e.Length)), group(int64(e.Limit)))
+		return fmt.Sprintf("The %s is %s characters; the limit is %s.", e.Field, autoreply.FormatCount(int64(e.Length)), autoreply.FormatCount(int64(e.Limit)))
 	case errors.Is(e, autoreply.ErrEmpty) && zh:
 		return field + "沒有內容，無法發送。"
 	case errors.Is(e, autoreply.ErrEmpty):
 		return "The " + e.Field + " is empty: there would be nothing to send."
 	case zh:
-		return field + "無效：" + sentence(e.Detail, "。")
+		return field + "無效：" + autoreply.Sentence(e.Detail, autoreply.TraditionalChinese)
 	}
-	return "The " + sentence(e.Error(), ".")
+	return "The " + autoreply.Sentence(e.Error(), autoreply.English)
 }
 
-// chinese reports whether lang asks for Traditional Chinese:
-// autoreply.TraditionalChinese, a zh-Hant tag with a region, or the regions
-// that write it (zh-TW, zh-HK, zh-MO), in any letter case as BCP 47 allows.
+// chinese reports whether lang asks for Traditional Chinese (see autoreply.Match).
 func chinese(lang autoreply.Language) bool {
-	l := strings.ToLower(string(lang))
-	switch l {
-	case "zh-hant", "zh-tw", "zh-hk", "zh-mo":
-		return true
-	}
-	return strings.HasPrefix(l, "zh-hant-")
-}
-
-func pick(zh bool, en, hant string) string {
-	if zh {
-		return hant
-	}
-	return en
-}
-
-// reasonChinese ends a recorded reason with a Chinese full stop, unless it
-// has one or is written in English (the SDK's own reasons are): a Chinese
-// stop after English words reads wrong, and one ending the text is enough.
-func reasonChinese(r string) string {
-	r = strings.TrimSpace(r)
-	last, _ := utf8.DecodeLastRuneInString(r)
-	if last < 0x2E80 || last == '。' {
-		return r
-	}
-	return r + "。"
-}
-
-// sentence ends s with stop unless it already ends with a full stop.
-func sentence(s, stop string) string {
-	s = strings.TrimSpace(s)
-	if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "。") {
-		return s
-	}
-	return s + stop
-}
-
-// group writes n with thousands separators (2,001), as people read
-// numbers in both languages.
-func group(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := n < 0
-	if neg {
-		s = s[1:]
-	}
-	out := make([]byte, 0, len(s)+len(s)/3+1)
-	if neg {
-		out = append(out, '-')
-	}
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
+	return autoreply.Match(string(lang)) == autoreply.TraditionalChinese
 }

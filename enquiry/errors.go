@@ -139,7 +139,7 @@ func (e *WindowError) Error() string {
 // autoreply.TraditionalChinese (or "zh-TW", "zh-HK", "zh-MO", "zh-Hant-HK"
 // and the like, in any letter case), English otherwise.
 func (e *WindowError) Message(lang autoreply.Language) string {
-	return pick(chinese(lang), WindowTextEnglish, WindowTextTraditionalChinese)
+	return lang.Pick(WindowTextEnglish, WindowTextTraditionalChinese)
 }
 
 // Is makes errors.Is match ErrOutsideWindow and messenger.ErrOutsideWindow.

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/pagedesk/pagedesk/autoreply"
 	"github.com/pagedesk/pagedesk/channel"
@@ -55,10 +53,9 @@ func Message(err error, lang autoreply.Language) string {
 	case errors.As(err, &send):
 		return send.Message(lang)
 	}
-	zh := chinese(lang)
 	for _, s := range sentinelTexts {
 		if errors.Is(err, s.err) || (s.alt != nil && errors.Is(err, s.alt)) {
-			return pick(zh, s.en, s.zh)
+			return lang.Pick(s.en, s.zh)
 		}
 	}
 	return channel.Message(err, lang)
@@ -122,9 +119,9 @@ const (
 // autoreply.TraditionalChinese and the tags Message accepts.
 func (e *TooLongError) Message(lang autoreply.Language) string {
 	if chinese(lang) {
-		return fmt.Sprintf("訊息有 %s 個字元，上限為 %s 個字元。", group(int64(e.Chars)), group(int64(e.Limit)))
+		return fmt.Sprintf("訊息有 %s 個字元，上限為 %s 個字元。", autoreply.FormatCount(int64(e.Chars)), autoreply.FormatCount(int64(e.Limit)))
 	}
-	return fmt.Sprintf("The message is %s characters; the limit is %s.", group(int64(e.Chars)), group(int64(e.Limit)))
+	return fmt.Sprintf("The message is %s characters; the limit is %s.", autoreply.FormatCount(int64(e.Chars)), autoreply.FormatCount(int64(e.Limit)))
 }
 
 // Message says in lang how large the file is and what the limit is
@@ -149,7 +146,7 @@ func megabytes(n, limit int64) string {
 	mb := float64(n) / 1e6
 	s := strconv.FormatFloat(mb, 'f', 1, 64)
 	if n == n/1e6*1e6 {
-		s = group(n / 1e6) // a whole number of MB: 25, not 25.0
+		s = autoreply.FormatCount(n / 1e6) // a whole number of MB: 25, not 25.0
 	}
 	if limit > 0 && n > limit {
 		if r, _ := strconv.ParseFloat(s, 64); r*1e6 <= float64(limit) {
@@ -163,9 +160,9 @@ func megabytes(n, limit int64) string {
 // once (RULE-4) and what to do about it.
 func (e *LimitError) Message(lang autoreply.Language) string {
 	if chinese(lang) {
-		return fmt.Sprintf("貴服務已同時服務 %s 位訪客，已達上限。請先關閉一個查詢，再接手新的查詢。", group(int64(e.Limit)))
+		return fmt.Sprintf("貴服務已同時服務 %s 位訪客，已達上限。請先關閉一個查詢，再接手新的查詢。", autoreply.FormatCount(int64(e.Limit)))
 	}
-	return fmt.Sprintf("Your service already serves %s visitors at once, the limit. Close an enquiry before taking another.", group(int64(e.Limit)))
+	return fmt.Sprintf("Your service already serves %s visitors at once, the limit. Close an enquiry before taking another.", autoreply.FormatCount(int64(e.Limit)))
 }
 
 // Message says in lang who took the enquiry first (ENQ-2).
@@ -198,90 +195,30 @@ func (e *NotHolderError) Message(lang autoreply.Language) string {
 // who can change that, with the recorded reason of a disconnection as it
 // was written (the SDK writes its reasons in English).
 func (e *ChannelError) Message(lang autoreply.Language) string {
-	zh := chinese(lang)
 	switch e.Status {
 	case store.ChannelPaused:
-		return pick(zh, pausedEnglish, pausedChinese)
+		return lang.Pick(pausedEnglish, pausedChinese)
 	case store.ChannelDisconnected:
 		if e.Reason == "" {
-			return pick(zh, disconnectedEnglish, disconnectedChinese)
+			return lang.Pick(disconnectedEnglish, disconnectedChinese)
 		}
-		if zh {
-			return disconnectedChinese + "原因：" + reasonChinese(e.Reason)
-		}
-		return disconnectedEnglish + " Reason: " + sentence(e.Reason, ".")
+		return lang.Pick(disconnectedEnglish+" Reason: ", disconnectedChinese+"原因：") + autoreply.Sentence(e.Reason, lang)
 	case store.ChannelDeleted:
-		return pick(zh, "This channel was deleted: nothing can be sent through it.", "此頻道已被刪除：無法透過它發送訊息。")
+		return lang.Pick("This channel was deleted: nothing can be sent through it.", "此頻道已被刪除：無法透過它發送訊息。")
 	}
-	return pick(zh, "Nothing can be sent through this channel.", "無法透過此頻道發送訊息。")
+	return lang.Pick("Nothing can be sent through this channel.", "無法透過此頻道發送訊息。")
 }
 
 // Message says in lang that the send failed, or that it may have been
 // delivered and will not be sent again.
 func (e *SendError) Message(lang autoreply.Language) string {
 	if e.Uncertain {
-		return pick(chinese(lang), uncertainEnglish, uncertainChinese)
+		return lang.Pick(uncertainEnglish, uncertainChinese)
 	}
-	return pick(chinese(lang), failedEnglish, failedChinese)
+	return lang.Pick(failedEnglish, failedChinese)
 }
 
-// chinese reports whether lang asks for Traditional Chinese:
-// autoreply.TraditionalChinese, a zh-Hant tag with a region, or the regions
-// that write it (zh-TW, zh-HK, zh-MO), in any letter case as BCP 47 allows.
+// chinese reports whether lang asks for Traditional Chinese (see autoreply.Match).
 func chinese(lang autoreply.Language) bool {
-	l := strings.ToLower(string(lang))
-	switch l {
-	case "zh-hant", "zh-tw", "zh-hk", "zh-mo":
-		return true
-	}
-	return strings.HasPrefix(l, "zh-hant-")
-}
-
-func pick(zh bool, en, hant string) string {
-	if zh {
-		return hant
-	}
-	return en
-}
-
-// reasonChinese ends a recorded reason with a Chinese full stop, unless it
-// has one or is written in English (the SDK's own reasons are): a Chinese
-// stop after English words reads wrong, and one ending the text is enough.
-func reasonChinese(r string) string {
-	r = strings.TrimSpace(r)
-	last, _ := utf8.DecodeLastRuneInString(r)
-	if last < 0x2E80 || last == '。' {
-		return r
-	}
-	return r + "。"
-}
-
-// sentence ends s with stop unless it already ends with a full stop.
-func sentence(s, stop string) string {
-	s = strings.TrimSpace(s)
-	if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "。") {
-		return s
-	}
-	return s + stop
-}
-
-// group writes n with thousands separators (2,001), as staff read numbers
-// in both languages.
-func group(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := n < 0
-	if neg {
-		s = s[1:]
-	}
-	out := make([]byte, 0, len(s)+len(s)/3+1)
-	if neg {
-		out = append(out, '-')
-	}
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
+	return autoreply.Match(string(lang)) == autoreply.TraditionalChinese
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"net/http"
 	"strings"
+
+	"github.com/pagedesk/pagedesk/autoreply"
 )
 
 // The languages of the console and of the errors shown to staff.
@@ -19,7 +21,7 @@ func requestLanguage(r *http.Request) string {
 		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
 		tag = strings.ToLower(tag)
 		switch {
-		case tag == "zh-hant" || strings.HasPrefix(tag, "zh-hant-") || tag == "zh-tw" || tag == "zh-hk" || tag == "zh-mo":
+		case autoreply.Match(tag) == autoreply.TraditionalChinese:
 			return langChinese
 		case tag == "en" || strings.HasPrefix(tag, "en-"):
 			return langEnglish
