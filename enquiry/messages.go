@@ -53,6 +53,12 @@ func Message(err error, lang autoreply.Language) string {
 	case errors.As(err, &send):
 		return send.Message(lang)
 	}
+	switch {
+	case errors.Is(err, ErrChannelPaused):
+		return (&ChannelError{Status: store.ChannelPaused}).Message(lang)
+	case errors.Is(err, ErrChannelDisconnected):
+		return (&ChannelError{Status: store.ChannelDisconnected}).Message(lang)
+	}
 	for _, s := range sentinelTexts {
 		if errors.Is(err, s.err) || (s.alt != nil && errors.Is(err, s.alt)) {
 			return lang.Pick(s.en, s.zh)
@@ -84,8 +90,6 @@ var sentinelTexts = []struct {
 	{ErrNotHolder, nil,
 		"You do not hold this enquiry.",
 		"此查詢並非由您負責。"},
-	{ErrChannelPaused, nil, pausedEnglish, pausedChinese},
-	{ErrChannelDisconnected, nil, disconnectedEnglish, disconnectedChinese},
 	{ErrUncertain, messenger.ErrMaybeDelivered, uncertainEnglish, uncertainChinese},
 	{ErrSendFailed, nil, failedEnglish, failedChinese},
 	{ErrEmpty, nil,
@@ -104,14 +108,10 @@ var sentinelTexts = []struct {
 
 // The texts shared by a typed error and its sentinel.
 const (
-	pausedEnglish       = "This channel is paused: nothing is sent until an admin resumes it."
-	pausedChinese       = "此頻道已暫停：管理員恢復前不會發送任何訊息。"
-	disconnectedEnglish = "This channel lost its connection to the Facebook Page: an admin must connect the Page again."
-	disconnectedChinese = "此頻道與 Facebook 專頁的連接已中斷：管理員須重新連接專頁。"
-	uncertainEnglish    = "Facebook did not answer in time: the message may have been delivered. It will not be sent again."
-	uncertainChinese    = "Facebook 未及時回應：訊息可能已送達，系統不會重新發送。"
-	failedEnglish       = "The message was not sent: Facebook refused it."
-	failedChinese       = "訊息未能發送：Facebook 拒絕了此訊息。"
+	uncertainEnglish = "Facebook did not answer in time: the message may have been delivered. It will not be sent again."
+	uncertainChinese = "Facebook 未及時回應：訊息可能已送達，系統不會重新發送。"
+	failedEnglish    = "The message was not sent: Facebook refused it."
+	failedChinese    = "訊息未能發送：Facebook 拒絕了此訊息。"
 )
 
 // Message says in lang how long the message is and what the limit is
@@ -195,18 +195,8 @@ func (e *NotHolderError) Message(lang autoreply.Language) string {
 // who can change that, with the recorded reason of a disconnection as it
 // was written (the SDK writes its reasons in English).
 func (e *ChannelError) Message(lang autoreply.Language) string {
-	switch e.Status {
-	case store.ChannelPaused:
-		return lang.Pick(pausedEnglish, pausedChinese)
-	case store.ChannelDisconnected:
-		if e.Reason == "" {
-			return lang.Pick(disconnectedEnglish, disconnectedChinese)
-		}
-		return lang.Pick(disconnectedEnglish+" Reason: ", disconnectedChinese+"原因：") + autoreply.Sentence(e.Reason, lang)
-	case store.ChannelDeleted:
-		return lang.Pick("This channel was deleted: nothing can be sent through it.", "此頻道已被刪除：無法透過它發送訊息。")
-	}
-	return lang.Pick("Nothing can be sent through this channel.", "無法透過此頻道發送訊息。")
+	// Package channel words a channel that cannot send; staff read the same.
+	return (&channel.StatusError{ChannelID: e.ChannelID, Status: e.Status, Reason: e.Reason}).Message(lang)
 }
 
 // Message says in lang that the send failed, or that it may have been
