@@ -75,6 +75,7 @@ type TooLongError struct {
 	Limit int // 2,000
 }
 
+// Error gives both counts, in English for logs; Message gives the staff text.
 func (e *TooLongError) Error() string {
 	return fmt.Sprintf("enquiry: message is %d characters; the limit is %d (RULE-1)", e.Chars, e.Limit)
 }
@@ -91,6 +92,7 @@ type TooLargeError struct {
 	Limit int64  // 25,000,000
 }
 
+// Error gives the size and the limit, in English for logs; Message gives the staff text.
 func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("enquiry: file %q is %d bytes; the limit is %d bytes (25 MB, RULE-3)", e.Name, e.Size, e.Limit)
 }
@@ -108,6 +110,7 @@ type LimitError struct {
 	Limit     int // Config.MaxServing
 }
 
+// Error names the limit, in English for logs; Message gives the staff text.
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("enquiry: service %s already serves %d visitors at once; the limit is %d (RULE-4): close an enquiry first", e.ServiceID, e.Limit, e.Limit)
 }
@@ -131,6 +134,7 @@ type WindowError struct {
 	Err           error         // the Graph error, when Facebook refused the send; nil when judged locally
 }
 
+// Error gives RULE-5's text in English and in Traditional Chinese; Message picks one.
 func (e *WindowError) Error() string {
 	return WindowTextEnglish + " " + WindowTextTraditionalChinese
 }
@@ -156,6 +160,7 @@ type TakenError struct {
 	StaffID   string // the staff member who holds the enquiry
 }
 
+// Error names who took the enquiry, in English for logs; Message gives the staff text.
 func (e *TakenError) Error() string {
 	return fmt.Sprintf("enquiry: enquiry %s is already taken by %s", e.EnquiryID, e.StaffID)
 }
@@ -173,6 +178,7 @@ type NotHolderError struct {
 	Holder    string // who holds it; empty if nobody took it yet
 }
 
+// Error names who holds the enquiry, in English for logs; Message gives the staff text.
 func (e *NotHolderError) Error() string {
 	if e.Holder == "" {
 		return fmt.Sprintf("enquiry: %s cannot act on enquiry %s: nobody has taken it yet", e.StaffID, e.EnquiryID)
@@ -194,6 +200,7 @@ type ChannelError struct {
 	Err       error // the Graph error that disconnected the channel, if this send did
 }
 
+// Error says why nothing is sent through the channel, in English for logs; Message gives the staff text.
 func (e *ChannelError) Error() string {
 	switch e.Status {
 	case store.ChannelPaused:
@@ -231,6 +238,7 @@ type SendError struct {
 	Err       error // the Graph or transport error
 }
 
+// Error says whether the send failed or may have been delivered, with Facebook's error.
 func (e *SendError) Error() string {
 	if e.Uncertain {
 		return fmt.Sprintf("enquiry: message %s may or may not have been delivered; it will not be sent again: %v", e.MessageID, e.Err)

@@ -34,6 +34,7 @@ type TakenError struct {
 	StaffID   string // the winner
 }
 
+// Error names the enquiry and who holds it.
 func (e *TakenError) Error() string {
 	return fmt.Sprintf("store: enquiry %s is already taken by %s", e.EnquiryID, e.StaffID)
 }
