@@ -61,22 +61,52 @@ func graphReason(err error) string {
 // disconnect marks a channel disconnected unless it already is, or is
 // deleted. It reports whether this call changed it.
 func (s *Service) disconnect(ctx context.Context, channelID, reason, userID string) (*store.Channel, bool, error) {
-	ch, err := s.store.Channel(ctx, channelID)
-	if err != nil {
-		return nil, false, err
-	}
-	if ch.Status == store.ChannelDisconnected || ch.Status == store.ChannelDeleted {
-		return ch, false, nil
-	}
-	// No version check: a disconnection must not be lost to a concurrent edit.
-	ch, err = s.store.SetChannelStatus(ctx, channelID, store.ChannelDisconnected, reason, s.now())
-	if err != nil {
-		return nil, false, err
+	ch, moved, err := Disconnect(ctx, s.store, channelID, reason, s.now())
+	if err != nil || !moved {
+		return ch, false, err
 	}
 	s.log.LogAttrs(ctx, slog.LevelWarn, "channel: disconnected", slog.String("service", ch.ServiceID),
 		slog.String("channel", ch.ID), slog.String("page", ch.PageID), slog.String("reason", reason))
 	s.notify(ctx, Notice{Kind: NoticeDisconnected, ServiceID: ch.ServiceID, ChannelID: ch.ID, PageID: ch.PageID, Reason: reason, UserID: userID, At: ch.DisconnectedAt})
 	return ch, true, nil
+}
+
+// disconnectAttempts bounds how often Disconnect retries a compare-and-set
+// that concurrent settings edits keep winning.
+const disconnectAttempts = 3
+
+// Disconnect records in st that a channel lost its rights on its Page
+// (CONN-7), with the reason and time, unless it already is disconnected or
+// deleted, and reports whether this call moved it. The write is a
+// compare-and-set on the channel's version, so that of any number of
+// concurrent callers, in any number of processes, exactly one moves it (and
+// notifies, logs); if settings edits keep winning the race, the status is
+// written without a version check, as a disconnection must not be lost.
+//
+// Service uses it for every disconnection; a host or service that keeps
+// channels without a Service can call it directly.
+func Disconnect(ctx context.Context, st store.Channels, channelID, reason string, at time.Time) (*store.Channel, bool, error) {
+	for attempt := 1; ; attempt++ {
+		ch, err := st.Channel(ctx, channelID)
+		if err != nil {
+			return nil, false, err
+		}
+		if ch.Status == store.ChannelDisconnected || ch.Status == store.ChannelDeleted {
+			return ch, false, nil
+		}
+		if attempt == disconnectAttempts {
+			ch, err = st.SetChannelStatus(ctx, channelID, store.ChannelDisconnected, reason, at)
+			return ch, err == nil, err
+		}
+		ch.Status, ch.DisconnectReason, ch.DisconnectedAt, ch.UpdatedAt = store.ChannelDisconnected, reason, at, at
+		err = st.UpdateChannel(ctx, ch)
+		if err == nil {
+			return ch, true, nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return nil, false, err
+		}
+	}
 }
 
 // Resubscribe subscribes the app to the channel's Page again with every

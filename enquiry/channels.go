@@ -2,7 +2,6 @@ package enquiry
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"sync"
 
@@ -56,42 +55,28 @@ func (s *Service) disconnect(ctx context.Context, ch *store.Channel, cause error
 	return reason
 }
 
-// disconnectAttempts bounds how often markDisconnected retries a
-// compare-and-set that concurrent settings edits keep winning.
-const disconnectAttempts = 3
-
 // markDisconnected disconnects a channel unless it already is disconnected
 // or deleted, and reports whether this call did. Calls of this process for
 // one channel take turns, so that of concurrent failed sends one moves the
-// channel and the others see it moved. Without Config.Channels the write is
-// a compare-and-set on the channel's version (UpdateChannel), so the same
-// holds across processes; if edits keep winning it, SetChannelStatus writes
-// the disconnection anyway, as it must not be lost. With Config.Channels,
-// package channel writes it.
+// channel and the others see it moved. With Config.Channels, package
+// channel's Service writes it (and notifies its own Notifier); without,
+// channel.Disconnect does, a compare-and-set on the channel's version, so
+// that the same holds across processes.
 func (s *Service) markDisconnected(ctx context.Context, id string, cause error, reason string) (bool, error) {
 	v, _ := s.disconnecting.LoadOrStore(id, new(sync.Mutex))
 	mu := v.(*sync.Mutex)
 	mu.Lock()
 	defer mu.Unlock()
-	for attempt := 1; ; attempt++ {
-		cur, err := s.store.Channel(ctx, id)
-		if err != nil {
-			return false, err
-		}
-		if cur.Status == store.ChannelDisconnected || cur.Status == store.ChannelDeleted {
-			return false, nil
-		}
-		if s.channels != nil {
-			return s.channels.ReportGraphError(ctx, id, cause)
-		}
-		now := s.now()
-		if attempt == disconnectAttempts {
-			_, err = s.store.SetChannelStatus(ctx, id, store.ChannelDisconnected, reason, now)
-			return err == nil, err
-		}
-		cur.Status, cur.DisconnectReason, cur.DisconnectedAt, cur.UpdatedAt = store.ChannelDisconnected, reason, now, now
-		if err := s.store.UpdateChannel(ctx, cur); !errors.Is(err, store.ErrConflict) {
-			return err == nil, err
-		}
+	if s.channels == nil {
+		_, moved, err := channel.Disconnect(ctx, s.store, id, reason, s.now())
+		return moved, err
 	}
+	cur, err := s.store.Channel(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if cur.Status == store.ChannelDisconnected || cur.Status == store.ChannelDeleted {
+		return false, nil
+	}
+	return s.channels.ReportGraphError(ctx, id, cause)
 }
