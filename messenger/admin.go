@@ -235,7 +235,10 @@ type debugTokenQuery struct {
 
 // DebugToken inspects token with the app token (GET /debug_token). An
 // invalid token is not an error: TokenInfo.Valid is false and the Error
-// fields say why. The inspected token is never in an error or a log line.
+// fields say why. The inspected token is never in an error or a log line,
+// but Graph takes it only in the query string (input_token): an HTTPClient
+// whose transport logs URLs would see it, so give DebugToken's Client none
+// that does.
 func (c *Client) DebugToken(ctx context.Context, token string) (TokenInfo, error) {
 	if err := c.needApp("DebugToken"); err != nil {
 		return TokenInfo{}, err
