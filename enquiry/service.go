@@ -98,6 +98,8 @@ type Service struct {
 // settings (auto-replies, dispatch, profile fetches) reads the channel
 // afresh first. So a delivery usually costs no channel read, and a channel
 // deleted less than this long ago may still have an event recorded on it.
+// That no channel holds a Page is never cached: the Page may be connected
+// a moment later.
 const ChannelCacheTTL = time.Second
 
 type pageEntry struct {
@@ -287,7 +289,12 @@ func (s *Service) channelByPage(ctx context.Context, pageID string) (*store.Chan
 	ch, err := s.store.ChannelByPage(ctx, pageID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		ch = nil
+		// Not cached: a Page connected a moment from now (Facebook delivers
+		// as soon as the app is subscribed, before the channel is stored,
+		// and another process may connect it) must not have its next
+		// messages dropped as a stranger's.
+		s.byPage.Delete(pageID)
+		return nil, nil
 	case err != nil:
 		return nil, err
 	}
