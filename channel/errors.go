@@ -79,11 +79,19 @@ type ValidationError struct {
 func (e *ValidationError) Error() string {
 	if e.Problem != "" {
 		if e.Limit > 0 {
-			return fmt.Sprintf("%s %s (%d characters; the limit is %d)", e.Field, e.Problem, e.Length, e.Limit)
+			return fmt.Sprintf("%s %s (%s; the limit is %d)", e.Field, e.Problem, characters(e.Length), e.Limit)
 		}
 		return e.Field + " " + e.Problem
 	}
-	return fmt.Sprintf("%s is %d characters; the limit is %d", e.Field, e.Length, e.Limit)
+	return fmt.Sprintf("%s is %s; the limit is %d", e.Field, characters(e.Length), e.Limit)
+}
+
+// characters words a length in characters: "1 character", "41 characters".
+func characters(n int) string {
+	if n == 1 {
+		return "1 character"
+	}
+	return fmt.Sprintf("%d characters", n)
 }
 
 // Unwrap makes errors.Is(err, ErrInvalid) true.

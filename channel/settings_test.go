@@ -57,7 +57,7 @@ func TestValidateCustomInfo(t *testing.T) {
 		{"10,001 characters fail", store.CustomInfo{On: true, Text: strings.Repeat("資", 10001)}, "custom info is 10001 characters; the limit is 10000"},
 		{"checked while off", store.CustomInfo{On: false, Text: strings.Repeat("a", 10001)}, "custom info is 10001 characters; the limit is 10000"},
 		{"off and empty", store.CustomInfo{}, ""},
-		{"on needs text", store.CustomInfo{On: true, Text: " "}, "custom info is on but has no text (1 characters; the limit is 10000)"},
+		{"on needs text", store.CustomInfo{On: true, Text: " "}, "custom info is on but has no text (1 character; the limit is 10000)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
