@@ -52,6 +52,7 @@ var flows = []struct {
 	{"StandbyTriggersNothing", testStandby},
 	{"ItemsRecorded", testItemsRecorded},
 	{"ProfileFetchedOnce", testProfile},
+	{"ProfileRetriedAfterFailure", testProfileRetried},
 	{"DispatchModes", testDispatchModes},
 	{"TransferAndView", testTransferAndView},
 	{"ThroughChannelService", testThroughChannelService},
@@ -952,16 +953,88 @@ func testProfile(t *testing.T, newStore newStoreFunc) {
 	e.fb.AddProfile("psid-2", messenger.Profile{FirstName: "Kai"})
 	e.say("psid-2", "hi")
 	e.say("psid-2", "again")
-	profiles := 0
-	for _, r := range e.fb.Requests() {
-		if r.Method == http.MethodGet && strings.HasSuffix(r.Path, "/psid-2") {
-			profiles++
-		}
-	}
-	assert.Equal(t, 1, profiles, "fetched once")
+	assert.Equal(t, 1, profileRequests(e, "psid-2"), "fetched once")
 	v, err := e.svc.View(e.ctx, e.open("psid-2").ID)
 	require.NoError(t, err)
 	assert.Equal(t, "Kai", v.Visitor.FirstName)
+
+	// A returning visitor's new enquiry does not fetch a fetched profile
+	// again, nor does a redelivery of the message that opened it.
+	_, err = e.svc.Close(e.ctx, e.open("psid-2").ID, "")
+	require.NoError(t, err)
+	e.clock.Advance(time.Hour)
+	again := e.delivery().Text(pageID, "psid-2", "back again")
+	require.Equal(t, http.StatusOK, e.post(again))
+	require.Equal(t, http.StatusOK, e.post(again))
+	assert.Equal(t, 1, profileRequests(e, "psid-2"), "never fetched again")
+	v, err = e.svc.View(e.ctx, e.open("psid-2").ID)
+	require.NoError(t, err)
+	assert.Equal(t, "Kai", v.Visitor.FirstName)
+}
+
+// testProfileRetried: a profile fetch failing for a reason that may pass
+// (a rate limit, a 5xx) blocks nothing, and the visitor's next enquiry
+// fetches it; a message joining the open enquiry does not.
+func testProfileRetried(t *testing.T, newStore newStoreFunc) {
+	tests := []struct {
+		name string
+		fail messengertest.GraphError
+	}{
+		{"rate limited", messengertest.GraphError{Code: 4, Message: "(#4) Application request limit reached"}},
+		{"server error", messengertest.GraphError{HTTPStatus: http.StatusServiceUnavailable, Code: 2, Message: "Service temporarily unavailable"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, newStore, options{})
+			e.fb.AddProfile("psid-1", messenger.Profile{FirstName: "Mei", LastName: "Lin", ProfilePic: "https://pic.test/mei"})
+			e.fb.FailNext(1, tt.fail) // the first Graph call: the profile fetch
+			e.say("psid-1", "hi")
+			require.Equal(t, 1, profileRequests(e, "psid-1"))
+			first := e.open("psid-1")
+			assert.Len(t, e.messages(first.ID), 2, "the message and the welcome are recorded")
+			assert.Equal(t, []string{e.render(autoreply.Welcome, autoreply.Values{})}, texts(e.sent("psid-1")), "welcome without a name")
+			v, err := e.store.Visitor(e.ctx, channelID, "psid-1")
+			require.NoError(t, err)
+			assert.Empty(t, v.FirstName)
+			assert.True(t, v.ProfileFetchedAt.IsZero())
+
+			e.say("psid-1", "anyone there?")
+			assert.Equal(t, 1, profileRequests(e, "psid-1"), "a message joining the enquiry does not fetch")
+
+			_, err = e.svc.Close(e.ctx, first.ID, "")
+			require.NoError(t, err)
+			at := e.clock.Advance(time.Hour)
+			e.say("psid-1", "back again")
+			assert.Equal(t, 2, profileRequests(e, "psid-1"), "the next enquiry fetches again")
+			v, err = e.store.Visitor(e.ctx, channelID, "psid-1")
+			require.NoError(t, err)
+			assert.Equal(t, "Mei", v.FirstName)
+			assert.Equal(t, "Lin", v.LastName)
+			assert.Equal(t, "https://pic.test/mei", v.ProfilePic)
+			assert.True(t, v.ProfileFetchedAt.Equal(at), "fetched at %v, want %v", v.ProfileFetchedAt, at)
+			view, err := e.svc.View(e.ctx, e.open("psid-1").ID)
+			require.NoError(t, err)
+			assert.Equal(t, "Mei", view.Visitor.FirstName)
+
+			_, err = e.svc.Close(e.ctx, e.open("psid-1").ID, "")
+			require.NoError(t, err)
+			e.clock.Advance(time.Hour)
+			e.say("psid-1", "and again")
+			assert.Equal(t, 2, profileRequests(e, "psid-1"), "a fetched profile is not fetched again")
+		})
+	}
+}
+
+// profileRequests counts the Graph calls that fetched psid's profile.
+func profileRequests(e *env, psid string) int {
+	n := 0
+	for _, r := range e.fb.Requests() {
+		if r.Method == http.MethodGet && strings.HasSuffix(r.Path, "/"+psid) {
+			n++
+		}
+	}
+	return n
 }
 
 func testDispatchModes(t *testing.T, newStore newStoreFunc) {

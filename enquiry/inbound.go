@@ -24,9 +24,11 @@ import (
 // Key and every side effect is decided from the stored state:
 //
 //   - a visitor's message or postback opens an enquiry, or joins the open
-//     one (ENQ-1); the visitor's first message to the channel gets the welcome
-//     auto-reply and a profile fetch; a queued enquiry is dispatched (CHAN-2)
-//     or, with nobody available, gets the away auto-reply once;
+//     one (ENQ-1); a message opening an enquiry fetches the visitor's
+//     profile unless it was fetched before; the visitor's first message to
+//     the channel gets the welcome auto-reply; a queued enquiry is
+//     dispatched (CHAN-2) or, with nobody available, gets the away
+//     auto-reply once;
 //   - reactions and other items (referrals, opt-ins, handovers, unknown
 //     kinds) are recorded on the visitor's conversation;
 //   - echoes of the service's own sends confirm them; other echoes (a Page
@@ -303,17 +305,27 @@ func (s *Service) announce(ctx context.Context, ch *store.Channel, res *store.In
 
 // afterMessage does what a visitor's message calls for, deciding from the
 // stored state so that a redelivery finishes what a failed attempt left
-// undone and never repeats what it did: the welcome (recorded under an id
-// derived from the visitor, so it goes out at most once) and dispatch of a
-// queued enquiry.
+// undone and never repeats what it did: the profile fetch, the welcome
+// (recorded under an id derived from the visitor, so it goes out at most
+// once) and dispatch of a queued enquiry.
+//
+// The profile is fetched when a message opens an enquiry (or a redelivery
+// of that message arrives) and the stored visitor has no ProfileFetchedAt:
+// a fetch that failed (a rate limit, a 5xx, a timeout) is tried again at
+// the visitor's next enquiry, and a fetched profile is never fetched
+// again. Messages joining an open enquiry never fetch: they are the hot
+// path, and knowing whether the profile is missing would cost them a
+// visitor read each. Opening an enquiry is rare and already costs several
+// store calls; one visitor read more (none for a visitor recorded by this
+// very message) buys the retry, and the read visitor serves the welcome
+// and away auto-replies too. A retry sooner, within the same enquiry,
+// would need memory of the failures in the process; the next enquiry is
+// soon enough for names that only decorate auto-replies and the staff's
+// view.
 func (s *Service) afterMessage(ctx context.Context, ch *store.Channel, res *store.InboundResult) error {
 	enq := &res.Enquiry
 	var visitor *store.Visitor
-	first, err := s.firstMessage(ctx, res)
-	if err != nil {
-		return err
-	}
-	if first {
+	if openedBy(res) {
 		if !res.NewVisitor {
 			v, err := s.store.Visitor(ctx, ch.ID, enq.PSID)
 			if err != nil {
@@ -324,6 +336,12 @@ func (s *Service) afterMessage(ctx context.Context, ch *store.Channel, res *stor
 		if visitor == nil || visitor.ProfileFetchedAt.IsZero() {
 			visitor = s.fetchProfile(ctx, ch, enq.PSID, visitor)
 		}
+	}
+	first, err := s.firstMessage(ctx, res)
+	if err != nil {
+		return err
+	}
+	if first {
 		if err := s.autoReply(ctx, ch, enq, autoreply.Welcome, s.values(ch, visitor, nil),
 			"welcome", ch.ID, enq.PSID); err != nil {
 			return err
@@ -343,14 +361,8 @@ func (s *Service) afterMessage(ctx context.Context, ch *store.Channel, res *stor
 // contact centre.
 func (s *Service) firstMessage(ctx context.Context, res *store.InboundResult) (bool, error) {
 	enq := &res.Enquiry
-	opened := res.NewEnquiry
-	if res.Duplicate {
-		// Did this message open its enquiry? The store sets OpenedAt from
-		// the opening message's time.
-		opened = enq.OpenedAt.Equal(res.Message.CreatedAt)
-	}
 	switch {
-	case !opened:
+	case !openedBy(res):
 		return false, nil
 	case res.NewVisitor:
 		return true, nil // nothing was recorded of them before
@@ -362,9 +374,20 @@ func (s *Service) firstMessage(ctx context.Context, res *store.InboundResult) (b
 	return len(older.Items) == 1 && older.Items[0].ID == enq.ID, nil
 }
 
-// fetchProfile fetches a visitor's names and picture once and stores them.
-// A failure is logged and never blocks recording: the visitor stays
-// nameless. It returns what is known of the visitor.
+// openedBy reports whether a recorded visitor's message opened its
+// enquiry: this call opened it, or the message is a redelivery of the one
+// that did (the store sets OpenedAt from the opening message's time).
+func openedBy(res *store.InboundResult) bool {
+	if res.Duplicate {
+		return res.Enquiry.OpenedAt.Equal(res.Message.CreatedAt)
+	}
+	return res.NewEnquiry
+}
+
+// fetchProfile fetches a visitor's names and picture and stores them. A
+// failure is logged and never blocks recording: the visitor stays nameless
+// until a later enquiry tries again (see afterMessage). It returns what is
+// known of the visitor.
 func (s *Service) fetchProfile(ctx context.Context, ch *store.Channel, psid string, known *store.Visitor) *store.Visitor {
 	v := known
 	if v == nil {
