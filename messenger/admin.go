@@ -150,23 +150,42 @@ func (u *User) Accounts(ctx context.Context) iter.Seq2[Account, error] {
 			yield(Account{}, err)
 			return
 		}
+		for a, err := range paginate[Account](ctx, u.c, func(after string) *call {
+			return &call{
+				method: "GET", path: "/me/accounts",
+				query: accountsQuery{Fields: "id,name,category,access_token,tasks", After: after},
+				token: token, proof: u.c.proof(token),
+			}
+		}) {
+			if !yield(a, err) {
+				return
+			}
+		}
+	}
+}
+
+// paginate yields the items of a paginated Graph edge: the call that
+// page(after) describes (its out is set here), then the next page by
+// paging.cursors.after, as the caller ranges; stop ranging to stop
+// fetching. An error is yielded once, last.
+func paginate[T any](ctx context.Context, c *Client, page func(after string) *call) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
 		after := ""
 		seen := map[string]bool{}
 		for {
 			var out struct {
-				Data   []Account `json:"data"`
-				Paging paging    `json:"paging"`
+				Data   []T    `json:"data"`
+				Paging paging `json:"paging"`
 			}
-			if err := u.c.do(ctx, &call{
-				method: "GET", path: "/me/accounts",
-				query: accountsQuery{Fields: "id,name,category,access_token,tasks", After: after},
-				token: token, proof: u.c.proof(token), out: &out,
-			}); err != nil {
-				yield(Account{}, err)
+			k := page(after)
+			k.out = &out
+			if err := c.do(ctx, k); err != nil {
+				yield(zero, err)
 				return
 			}
-			for _, a := range out.Data {
-				if !yield(a, nil) {
+			for _, item := range out.Data {
+				if !yield(item, nil) {
 					return
 				}
 			}
@@ -175,10 +194,69 @@ func (u *User) Accounts(ctx context.Context) iter.Seq2[Account, error] {
 				return
 			}
 			if seen[after] {
-				yield(Account{}, fmt.Errorf("messenger: GET /%s/me/accounts: paging cursor repeats", u.c.version))
+				yield(zero, fmt.Errorf("messenger: %s: paging cursor repeats", k.op(c.version)))
 				return
 			}
 			seen[after] = true
+		}
+	}
+}
+
+// PageScopedID is the id one Page knows a person by: the PSID that is
+// the sender of their messages to that Page, and the recipient of the
+// Page's replies.
+type PageScopedID struct {
+	PSID     string
+	PageID   string
+	PageName string
+}
+
+type idsForPagesQuery struct {
+	After string `url:"after,omitempty"`
+}
+
+// idForPage is one item of /{app-scoped-user-id}/ids_for_pages.
+type idForPage struct {
+	ID   string `json:"id"`
+	Page struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"page"`
+}
+
+// PageScopedIDs maps a person's app-scoped user id (the user_id of a
+// Facebook Login or of a signed_request) to their Page-scoped ids, one per
+// Page they have messaging history with (GET
+// /{app-scoped-user-id}/ids_for_pages, Facebook's ID matching API),
+// following paging.cursors.after page by page as the caller ranges; stop
+// ranging to stop fetching. An error is yielded once, last.
+//
+// It is called with the app token (app id|app secret, with
+// appsecret_proof), so it needs Config.AppID and Config.AppSecret.
+// Facebook answers only for the Pages of the business (Business Manager)
+// the app belongs to: a Page of another business is not listed, and a
+// person with no history with the business's Pages has no ids.
+func (c *Client) PageScopedIDs(ctx context.Context, appScopedUserID string) iter.Seq2[PageScopedID, error] {
+	return func(yield func(PageScopedID, error) bool) {
+		if err := c.needApp("PageScopedIDs"); err != nil {
+			yield(PageScopedID{}, err)
+			return
+		}
+		if appScopedUserID == "" {
+			yield(PageScopedID{}, errRequired("appScopedUserID"))
+			return
+		}
+		appToken := c.appID + "|" + c.appSecret
+		for it, err := range paginate[idForPage](ctx, c, func(after string) *call {
+			return &call{
+				method: "GET", path: "/" + pathID(appScopedUserID) + "/ids_for_pages",
+				query: idsForPagesQuery{After: after},
+				token: appToken, proof: c.proof(appToken),
+			}
+		}) {
+			if !yield(PageScopedID{PSID: it.ID, PageID: it.Page.ID, PageName: it.Page.Name}, err) {
+				return
+			}
 		}
 	}
 }

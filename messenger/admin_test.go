@@ -228,3 +228,107 @@ func TestSubscriptions(t *testing.T) {
 	srv.RevokePageToken("pa")
 	assert.ErrorIs(t, page.Subscribe(ctx, []string{"messages"}), messenger.ErrInvalidToken)
 }
+
+func TestPageScopedIDs(t *testing.T) {
+	t.Parallel()
+	srv, c := newAdmin(t, 3)
+	srv.SetPageSize(2)
+	srv.AddPageScopedID("asid-1", "pa", "psid-a")
+	srv.AddPageScopedID("asid-1", "pb", "psid-b")
+	srv.AddPageScopedID("asid-1", "p-elsewhere", "psid-x")
+	srv.AddPageScopedID("asid-2", "pa", "psid-other")
+	ctx := context.Background()
+
+	var got []messenger.PageScopedID
+	for id, err := range c.PageScopedIDs(ctx, "asid-1") {
+		require.NoError(t, err)
+		got = append(got, id)
+	}
+	assert.Equal(t, []messenger.PageScopedID{
+		{PSID: "psid-a", PageID: "pa", PageName: "Page pa"},
+		{PSID: "psid-b", PageID: "pb", PageName: "Page pb"},
+		{PSID: "psid-x", PageID: "p-elsewhere"},
+	}, got)
+	reqs := srv.Requests()
+	require.Len(t, reqs, 2, "two pages of two")
+	for _, r := range reqs {
+		assert.Equal(t, "/v25.0/asid-1/ids_for_pages", r.Path)
+		assert.Equal(t, srv.AppID+"|"+srv.AppSecret, r.Token, "ids_for_pages takes the app token")
+		assert.NotEmpty(t, r.AppSecretProof)
+		assert.Empty(t, r.Query.Get("access_token"), "the next URL, which holds the token, is never followed as is")
+	}
+	assert.Empty(t, reqs[0].Query.Get("after"))
+	assert.NotEmpty(t, reqs[1].Query.Get("after"))
+
+	// Stopping early fetches no further page.
+	for range c.PageScopedIDs(ctx, "asid-1") {
+		break
+	}
+	assert.Len(t, srv.Requests(), 3)
+
+	// A person with no history with the business's Pages has none.
+	n := 0
+	for _, err := range c.PageScopedIDs(ctx, "asid-unknown") {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Zero(t, n)
+}
+
+func TestPageScopedIDsErrors(t *testing.T) {
+	t.Parallel()
+	srv, c := newAdmin(t, 1)
+	srv.AddPageScopedID("asid-1", "pa", "psid-a")
+	srv.SetPageSize(1)
+	srv.AddPageScopedID("asid-1", "pb", "psid-b")
+	ctx := context.Background()
+
+	// A failure on the second page: the first page's id, then the error, once.
+	var ids []string
+	var errs []error
+	for id, err := range c.PageScopedIDs(ctx, "asid-1") {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ids = append(ids, id.PSID)
+		srv.FailNext(1, messengertest.GraphError{Code: 2, Message: "Service temporarily unavailable"})
+	}
+	assert.Equal(t, []string{"psid-a"}, ids)
+	require.Len(t, errs, 1)
+	assert.ErrorIs(t, errs[0], messenger.ErrTransient)
+	var ge *messenger.Error
+	require.ErrorAs(t, errs[0], &ge)
+	assert.Equal(t, 2, ge.Code)
+	for _, secret := range []string{srv.AppSecret, srv.AppID + "|"} {
+		assert.NotContains(t, errs[0].Error(), secret)
+	}
+
+	tests := []struct {
+		name string
+		c    func(t *testing.T) *messenger.Client
+		asid string
+		want string
+	}{
+		{"no app id or secret", func(t *testing.T) *messenger.Client {
+			cfg := srv.Config()
+			cfg.AppID, cfg.AppSecret = "", ""
+			c, err := messenger.New(cfg)
+			require.NoError(t, err)
+			return c
+		}, "asid-1", "needs Config.AppID and Config.AppSecret"},
+		{"empty id", func(*testing.T) *messenger.Client { return c }, "", "appScopedUserID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			n := 0
+			for _, err := range tt.c(t).PageScopedIDs(ctx, tt.asid) {
+				n++
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.want)
+			}
+			assert.Equal(t, 1, n)
+		})
+	}
+}

@@ -56,3 +56,31 @@ func ExampleValidateText() {
 	// <nil>
 	// messenger: Text is 2,001 characters; the limit is 2,000
 }
+
+// Finding the Page-scoped ids of the person a data-deletion callback names
+// by their app-scoped id.
+func ExampleClient_PageScopedIDs() {
+	fake := messengertest.New() // stands in for graph.facebook.com
+	defer fake.Close()
+	fake.AddPage("1001", "Acme Support", "stored-page-token")
+	fake.AddPageScopedID("app-scoped-42", "1001", "psid-7")
+
+	client, err := messenger.New(messenger.Config{
+		AppID:     messengertest.AppID, // the call takes the app token: both are needed
+		AppSecret: messengertest.AppSecret,
+		BaseURL:   fake.URL, // omit in production
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for id, err := range client.PageScopedIDs(context.Background(), "app-scoped-42") {
+		if err != nil {
+			fmt.Println("lookup failed:", err)
+			return
+		}
+		fmt.Printf("%s on %s (%s)\n", id.PSID, id.PageName, id.PageID)
+	}
+	// Output:
+	// psid-7 on Acme Support (1001)
+}

@@ -38,7 +38,8 @@ const Version = messenger.DefaultVersion
 
 // Server is a fake Graph API for tests: the Send API, attachment upload,
 // profiles, webhook subscriptions, Facebook Login's token exchange,
-// /me/accounts, /me/permissions and /debug_token, under /v25.0. It checks
+// /me/accounts, /me/permissions, /debug_token and the ID matching API
+// (/{app-scoped-user-id}/ids_for_pages), under /v25.0. It checks
 // the access token (Authorization: Bearer, or access_token) and, unless
 // turned off, appsecret_proof, and records every request. It is safe for
 // concurrent use; everything it knows is set through its methods.
@@ -62,6 +63,7 @@ type Server struct {
 	attachments  map[string]Uploaded
 	unavailable  map[string]bool
 	debug        map[string]messenger.TokenInfo
+	idsForPages  map[string][]pageScopedID // app-scoped user id -> PSIDs, in the order added
 	requests     []Request
 	sent         []SentMessage
 	actions      []SentAction
@@ -85,6 +87,8 @@ type fakePage struct {
 	revoked                   int    // 190 subcode once revoked; 0 while valid
 	subscribed                []string
 }
+
+type pageScopedID struct{ pageID, psid string }
 
 type fakeUser struct {
 	User
@@ -198,6 +202,7 @@ func New() *Server {
 		attachments:  map[string]Uploaded{},
 		unavailable:  map[string]bool{},
 		debug:        map[string]messenger.TokenInfo{},
+		idsForPages:  map[string][]pageScopedID{},
 		usage:        http.Header{},
 		requireProof: true,
 		pageSize:     25,
@@ -330,6 +335,25 @@ func (s *Server) AddProfile(psid string, p messenger.Profile) {
 	s.profiles[psid] = p
 }
 
+// AddPageScopedID says that the person the app knows by the app-scoped
+// user id asid is psid on pageID: GET /{asid}/ids_for_pages, called with
+// the app token, lists it, in the order added, with the Page's name if
+// the Page was added. Adding another psid for the same Page replaces it.
+// An app-scoped id with none added has none (an empty list), as for a
+// person who never messaged the business's Pages.
+func (s *Server) AddPageScopedID(asid, pageID, psid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := s.idsForPages[asid]
+	for i, id := range ids {
+		if id.pageID == pageID {
+			ids[i].psid = psid
+			return
+		}
+	}
+	s.idsForPages[asid] = append(ids, pageScopedID{pageID: pageID, psid: psid})
+}
+
 // SetUnavailable makes sends to psid fail with code 551 ("This person
 // isn't available right now"), or succeed again.
 func (s *Server) SetUnavailable(psid string, unavailable bool) {
@@ -367,8 +391,8 @@ func (s *Server) RequireAppSecretProof(require bool) {
 	s.requireProof = require
 }
 
-// SetPageSize sets how many items a page of /me/accounts holds (25 by
-// default, as on Facebook).
+// SetPageSize sets how many items a page of /me/accounts and of
+// ids_for_pages holds (25 by default, as on Facebook).
 func (s *Server) SetPageSize(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -556,6 +580,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.upload(w, r, parts[0], token, body)
 	case len(parts) == 2 && parts[1] == "subscribed_apps":
 		s.subscribedApps(w, r, parts[0], token, body)
+	case len(parts) == 2 && parts[1] == "ids_for_pages" && r.Method == "GET":
+		s.pageScopedIDs(w, r, parts[0], token)
 	case len(parts) == 1 && r.Method == "GET":
 		s.object(w, parts[0], token)
 	default:
@@ -987,34 +1013,63 @@ func (s *Server) accounts(w http.ResponseWriter, r *http.Request, token string) 
 		writeGraphError(w, *ge)
 		return
 	}
-	start := 0
-	if after := r.URL.Query().Get("after"); after != "" {
-		b, err := base64.RawURLEncoding.DecodeString(after)
-		n, err2 := strconv.Atoi(string(b))
-		if err != nil || err2 != nil || n < 0 || n > len(u.Pages) {
-			writeGraphError(w, GraphError{Code: 100, Message: "(#100) Invalid cursor"})
-			return
-		}
-		start = n
-	}
-	end := min(start+s.pageSize, len(u.Pages))
-	data := []map[string]any{}
-	for _, a := range u.Pages[start:end] {
+	s.writePaged(w, r, token, "/me/accounts", len(u.Pages), func(i int) any {
+		a := u.Pages[i]
 		tok := a.AccessToken
 		if p, ok := s.pages[a.ID]; ok {
 			tok = p.token
 		}
-		data = append(data, map[string]any{"id": a.ID, "name": a.Name, "category": a.Category,
-			"access_token": tok, "tasks": a.Tasks})
+		return map[string]any{"id": a.ID, "name": a.Name, "category": a.Category,
+			"access_token": tok, "tasks": a.Tasks}
+	})
+}
+
+// pageScopedIDs answers GET /{asid}/ids_for_pages, which takes the app
+// token.
+func (s *Server) pageScopedIDs(w http.ResponseWriter, r *http.Request, asid, token string) {
+	if token != s.AppID+"|"+s.AppSecret {
+		writeGraphError(w, GraphError{Code: 190, Message: "Invalid OAuth access token signature."})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := s.idsForPages[asid]
+	s.writePaged(w, r, token, "/"+url.PathEscape(asid)+"/ids_for_pages", len(ids), func(i int) any {
+		page := map[string]string{"id": ids[i].pageID}
+		if p, ok := s.pages[ids[i].pageID]; ok {
+			page["name"] = p.name
+		}
+		return map[string]any{"id": ids[i].psid, "page": page}
+	})
+}
+
+// writePaged answers one page of an edge of n items, from the after
+// cursor of the request, with paging as Facebook shapes it; item(i) is
+// the i-th item. s.mu must be held.
+func (s *Server) writePaged(w http.ResponseWriter, r *http.Request, token, path string, n int, item func(i int) any) {
+	start := 0
+	if after := r.URL.Query().Get("after"); after != "" {
+		b, err := base64.RawURLEncoding.DecodeString(after)
+		k, err2 := strconv.Atoi(string(b))
+		if err != nil || err2 != nil || k < 0 || k > n {
+			writeGraphError(w, GraphError{Code: 100, Message: "(#100) Invalid cursor"})
+			return
+		}
+		start = k
+	}
+	end := min(start+s.pageSize, n)
+	data := []any{}
+	for i := start; i < end; i++ {
+		data = append(data, item(i))
 	}
 	out := map[string]any{"data": data}
 	if len(data) > 0 {
 		cur := func(n int) string { return base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(n))) }
 		pg := map[string]any{"cursors": map[string]string{"before": cur(start), "after": cur(end)}}
-		if end < len(u.Pages) {
+		if end < n {
 			// Facebook puts the access token in the next URL; so does the fake.
 			q := url.Values{"access_token": {token}, "after": {cur(end)}, "limit": {strconv.Itoa(s.pageSize)}}
-			pg["next"] = s.URL + "/" + Version + "/me/accounts?" + q.Encode()
+			pg["next"] = s.URL + "/" + Version + path + "?" + q.Encode()
 		}
 		out["paging"] = pg
 	}

@@ -253,3 +253,22 @@ func TestCloseReleasesStalledCalls(t *testing.T) {
 	require.ErrorIs(t, err, messenger.ErrMaybeDelivered)
 	srv.Close() // twice is fine
 }
+
+func TestServerIDsForPagesTakesTheAppToken(t *testing.T) {
+	t.Parallel()
+	srv := messengertest.NewServer(t)
+	srv.AddPage(pageID, "Page", token)
+	srv.AddPageScopedID("asid-1", pageID, "psid-old")
+	srv.AddPageScopedID("asid-1", pageID, "psid-1")
+	path := "/v25.0/asid-1/ids_for_pages"
+	app := srv.AppID + "|" + srv.AppSecret
+
+	status, out := raw(t, srv, "GET", path, url.Values{"access_token": {token}, "appsecret_proof": {proof(token)}}, "", "")
+	assert.Equal(t, 400, status, "a Page token is refused")
+	assert.Equal(t, float64(190), graphCode(out))
+
+	status, out = raw(t, srv, "GET", path, url.Values{"access_token": {app}, "appsecret_proof": {proof(app)}}, "", "")
+	require.Equal(t, 200, status)
+	assert.Equal(t, []any{map[string]any{"id": "psid-1", "page": map[string]any{"id": pageID, "name": "Page"}}}, out["data"],
+		"a second id for the same Page replaces the first")
+}
