@@ -134,7 +134,8 @@ type DeletionStatus struct {
 	// Completed: the data was erased. The callback erases before it
 	// answers, so a request that has a code is complete.
 	Completed bool
-	// Visitors is how many visitor records were anonymised.
+	// Visitors is how many visitor records (one per channel and id) were
+	// anonymised, under every Page-scoped id of the person.
 	Visitors int
 }
 
@@ -181,17 +182,24 @@ func (s *Service) DeletionStatusOf(code string) (DeletionStatus, error) {
 
 // DataDeletionHandler is the app's Data Deletion Request Callback URL:
 // Facebook posts a signed_request (verified with the app secret; a forged
-// one gets 403) naming the person (user_id) who asked Facebook to delete
-// their data. Every trace of that id is anonymised through the store
-// (Store.ForgetVisitor: names and picture cleared, message texts, payloads
-// and attachments erased, on every channel), then the handler answers
-// Facebook's {"url", "confirmation_code"}: url is Config.DeletionStatusURL
-// with ?code= the code, served by DeletionStatusHandler.
+// one gets 403) naming the person who asked Facebook to delete their data
+// by their app-scoped user id (user_id). Visitors are known by their
+// Page-scoped ids (PSIDs), which never equal it, so the handler first asks
+// Facebook's ID matching API for that person's PSIDs (Graph's
+// PageScopedIDs, GET /{user-id}/ids_for_pages with the app token: Graph
+// needs Config.AppID and AppSecret). Every trace of each PSID, and of the
+// user_id itself for a host that stored it, is then anonymised through the
+// store (Store.ForgetVisitor: names and picture cleared, message texts,
+// payloads and attachments erased, on every channel), and the handler
+// answers Facebook's {"url", "confirmation_code"}: url is
+// Config.DeletionStatusURL with ?code= the code, served by
+// DeletionStatusHandler, whose status counts the visitor records erased.
 //
-// Visitors are known by their Page-scoped id; Facebook names the person by
-// the id it gives this app, and the store erases whatever it holds under
-// that id. A host that can map one to the other (Facebook's ID matching
-// API) calls Store.ForgetVisitor for the PSIDs too.
+// Nothing is claimed done that was not: if the lookup fails the handler
+// answers 502, and if the store fails 500, so Facebook calls again (erasing
+// twice is harmless). Facebook lists only the PSIDs of Pages that belong to
+// the same business (Business Manager) as the app; a visitor of a Page
+// outside it is not found.
 func (s *Service) DataDeletionHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sr, ok := s.signedRequest(w, r)
@@ -202,18 +210,37 @@ func (s *Service) DataDeletionHandler() http.Handler {
 			http.Error(w, "the signed_request names no user", http.StatusBadRequest)
 			return
 		}
-		n, err := s.store.ForgetVisitor(r.Context(), sr.UserID)
-		if err != nil {
-			s.log.LogAttrs(r.Context(), slog.LevelError, "channel: data deletion failed", slog.String("error", err.Error()))
-			http.Error(w, "could not erase the data", http.StatusInternalServerError)
-			return
+		ctx := r.Context()
+		ids := []string{sr.UserID}
+		seen := map[string]bool{sr.UserID: true}
+		for id, err := range s.graph.PageScopedIDs(ctx, sr.UserID) {
+			if err != nil {
+				s.log.LogAttrs(ctx, slog.LevelError, "channel: data deletion: looking up the Page-scoped ids failed", slog.String("error", err.Error()))
+				http.Error(w, "could not look up the person's Page-scoped ids", http.StatusBadGateway)
+				return
+			}
+			if id.PSID != "" && !seen[id.PSID] {
+				seen[id.PSID] = true
+				ids = append(ids, id.PSID)
+			}
+		}
+		n := 0
+		for _, id := range ids {
+			k, err := s.store.ForgetVisitor(ctx, id)
+			if err != nil {
+				s.log.LogAttrs(ctx, slog.LevelError, "channel: data deletion failed", slog.String("error", err.Error()))
+				http.Error(w, "could not erase the data", http.StatusInternalServerError)
+				return
+			}
+			n += k
 		}
 		code := s.confirmationCode(s.now(), n)
 		u := *s.statusURL
 		q := u.Query()
 		q.Set("code", code)
 		u.RawQuery = q.Encode()
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "channel: data deleted", slog.Int("visitors", n), slog.String("confirmation_code", code))
+		s.log.LogAttrs(ctx, slog.LevelInfo, "channel: data deleted", slog.Int("page_scoped_ids", len(ids)-1),
+			slog.Int("visitors", n), slog.String("confirmation_code", code))
 		writeJSON(w, http.StatusOK, map[string]string{"url": u.String(), "confirmation_code": code})
 	})
 }

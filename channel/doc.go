@@ -58,6 +58,9 @@
 //
 // DeauthorizeHandler and DataDeletionHandler are the app's Deauthorize and
 // Data Deletion callbacks; both verify the signed_request with the app
-// secret. DeletionStatusHandler serves the confirmation codes' status at
-// Config.DeletionStatusURL; the codes are signed, so nothing is stored.
+// secret. The data-deletion callback names the person by their app-scoped
+// id; DataDeletionHandler asks Facebook's ID matching API for their
+// Page-scoped ids and erases the visitor under each. DeletionStatusHandler
+// serves the confirmation codes' status at Config.DeletionStatusURL; the
+// codes are signed, so nothing is stored.
 package channel

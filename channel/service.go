@@ -24,7 +24,8 @@ import (
 // (memstore, sqlstore) satisfies it.
 type Store interface {
 	store.Channels
-	// ForgetVisitor anonymises every trace of a person (see store.Visitors).
+	// ForgetVisitor anonymises every trace of a Page-scoped id (see
+	// store.Visitors).
 	ForgetVisitor(ctx context.Context, psid string) (int, error)
 }
 
@@ -37,7 +38,9 @@ const DefaultStateTTL = 15 * time.Minute
 type Config struct {
 	// Store keeps the channels. Required.
 	Store Store
-	// Graph is the Graph API client. Required.
+	// Graph is the Graph API client. Required. Give it the app's AppID and
+	// AppSecret: /debug_token and the data-deletion callback's ID matching
+	// lookup are called with the app token.
 	Graph *messenger.Client
 	// AppID and AppSecret are the Facebook app's. Required: the secret
 	// signs the login state (unless StateKey is set) and verifies
