@@ -230,8 +230,13 @@ type Upload struct {
 	// extension, or application/octet-stream.
 	ContentType string
 	// Size is the length of Body in bytes if known (0 if not). A Size over
-	// MaxFileBytes is refused before any byte is sent; a Body longer than
-	// MaxFileBytes is refused as soon as the limit is passed.
+	// MaxFileBytes is refused with ErrTooLarge before any request, and so
+	// is a Body whose remaining length (from its current position) can be
+	// learnt without reading it and is over MaxFileBytes: one with a
+	// Len() int method (*bytes.Reader, *strings.Reader, *bytes.Buffer), a
+	// regular *os.File, any other io.Seeker (sought to its end, then back
+	// to where it was). Any other Body longer than MaxFileBytes is refused
+	// with ErrTooLarge as soon as the limit is passed while it streams.
 	Size int64
 	// Body is the file. If it is an io.Seeker, a failed upload can be
 	// retried from its current offset.
@@ -245,6 +250,9 @@ type Upload struct {
 // rewound.
 func (p *Page) Upload(ctx context.Context, u Upload) (attachmentID string, err error) {
 	if err := validateUpload(u); err != nil {
+		return "", err
+	}
+	if err := checkUploadLength(u.Body); err != nil {
 		return "", err
 	}
 	token, err := p.token()

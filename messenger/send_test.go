@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -188,6 +190,107 @@ func TestUploadDeclaredSizeRefusedBeforeNetwork(t *testing.T) {
 	_, err := page.Upload(context.Background(), messenger.Upload{Type: messenger.AttachmentFile, Size: messenger.MaxFileBytes + 1, Body: strings.NewReader("x")})
 	require.ErrorIs(t, err, messenger.ErrTooLarge)
 	assert.Empty(t, srv.Requests())
+}
+
+// zeroSeeker is size zero bytes that can be read and sought but has no
+// Len method, so Upload can only measure it by seeking.
+type zeroSeeker struct{ size, off int64 }
+
+func (z *zeroSeeker) Read(p []byte) (int, error) {
+	if z.off >= z.size {
+		return 0, io.EOF
+	}
+	p = p[:min(int64(len(p)), z.size-z.off)]
+	clear(p)
+	z.off += int64(len(p))
+	return len(p), nil
+}
+
+func (z *zeroSeeker) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekCurrent:
+		offset += z.off
+	case io.SeekEnd:
+		offset += z.size
+	}
+	if offset < 0 {
+		return 0, errors.New("negative offset")
+	}
+	z.off = offset
+	return offset, nil
+}
+
+// sparseFile is a temporary file of size bytes, at offset off.
+func sparseFile(t *testing.T, size, off int64) *os.File {
+	t.Helper()
+	f, err := os.Create(filepath.Join(t.TempDir(), "upload.bin"))
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	require.NoError(t, f.Truncate(size))
+	_, err = f.Seek(off, io.SeekStart)
+	require.NoError(t, err)
+	return f
+}
+
+// TestUploadMeasuredLengthRefusedBeforeNetwork: with Size 0, a body whose
+// remaining length can be learnt without reading it is refused before any
+// request, measured from its current position and left there.
+func TestUploadMeasuredLengthRefusedBeforeNetwork(t *testing.T) {
+	t.Parallel()
+	const over = messenger.MaxFileBytes + 1
+	read10 := func(r io.Reader) io.Reader {
+		_, err := io.CopyN(io.Discard, r, 10)
+		require.NoError(t, err)
+		return r
+	}
+	tests := []struct {
+		name string
+		body io.Reader
+		pos  func() (int64, error) // the body's position afterwards
+		want int64
+	}{
+		{"seeker", &zeroSeeker{size: over}, nil, 0},
+		{"seeker at offset 10", &zeroSeeker{size: over + 10, off: 10}, nil, 10},
+		{"*bytes.Reader (Len)", bytes.NewReader(make([]byte, over)), nil, 0},
+		{"*bytes.Reader with 10 bytes read", read10(bytes.NewReader(make([]byte, over+10))), nil, 10},
+		{"*strings.Reader (Len)", strings.NewReader(strings.Repeat("x", over)), nil, 0},
+		{"*os.File (Stat)", sparseFile(t, over, 0), nil, 0},
+		{"*os.File at offset 10", sparseFile(t, over+10, 10), nil, 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, page := newPage(t)
+			_, err := page.Upload(context.Background(), messenger.Upload{Type: messenger.AttachmentFile, Filename: "f.bin", Body: tt.body})
+			require.ErrorIs(t, err, messenger.ErrTooLarge)
+			assert.Equal(t, "messenger: Upload.Body is 25,000,001 bytes; the limit is 25,000,000", err.Error())
+			var ve *messenger.ValidationError
+			require.True(t, errors.As(err, &ve))
+			assert.Equal(t, int64(messenger.MaxFileBytes), ve.Limit)
+			assert.Equal(t, int64(over), ve.Actual)
+			assert.Empty(t, srv.Requests(), "refused before any request")
+			pos, err := tt.body.(io.Seeker).Seek(0, io.SeekCurrent)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, pos, "the body is left where it was")
+		})
+	}
+}
+
+// TestUploadMeasuredLengthAtTheLimit: a seekable body with exactly
+// MaxFileBytes left from its current position is sent, from there.
+func TestUploadMeasuredLengthAtTheLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 25 MB")
+	}
+	t.Parallel()
+	srv, page := newPage(t)
+	id, err := page.Upload(context.Background(), messenger.Upload{Type: messenger.AttachmentFile, Filename: "f.bin",
+		Body: &zeroSeeker{size: messenger.MaxFileBytes + 10, off: 10}})
+	require.NoError(t, err)
+	up, ok := srv.Attachment(id)
+	require.True(t, ok)
+	assert.Len(t, up.Data, messenger.MaxFileBytes)
+	assert.Len(t, srv.Requests(), 1)
 }
 
 func TestUploadRetriedFromSeekableBody(t *testing.T) {

@@ -2,6 +2,9 @@ package messenger
 
 import (
 	"encoding/binary"
+	"fmt"
+	"io"
+	"io/fs"
 	"math/bits"
 	"strconv"
 	"unicode/utf8"
@@ -186,6 +189,65 @@ func validateUpload(u Upload) error {
 		return &ValidationError{Field: "Upload.Size", Limit: MaxFileBytes, Actual: u.Size, Unit: "bytes", Err: ErrTooLarge}
 	}
 	return nil
+}
+
+// checkUploadLength refuses, before any byte is sent, a Body whose
+// remaining length can be learnt without reading it and is over
+// MaxFileBytes. Other bodies are capped while they stream (writeUpload).
+func checkUploadLength(body io.Reader) error {
+	n, known, err := remainingLength(body)
+	if err != nil {
+		return fmt.Errorf("messenger: measuring Upload.Body: %w", err)
+	}
+	if known && n > MaxFileBytes {
+		return &ValidationError{Field: "Upload.Body", Limit: MaxFileBytes, Actual: n, Unit: "bytes", Err: ErrTooLarge}
+	}
+	return nil
+}
+
+// remainingLength reports how many bytes body has left from its current
+// position, when that is cheap to learn: a Len() int method
+// (*bytes.Reader, *strings.Reader, *bytes.Buffer), Stat for a regular file
+// that can tell its position, else seeking to the end and back to where it
+// was. known is false for any other body (a pipe, a network stream, a
+// reader that only has Stat and so cannot tell how much was already read).
+// err is set only when body could not be put back where it was.
+func remainingLength(body io.Reader) (n int64, known bool, err error) {
+	if l, ok := body.(interface{ Len() int }); ok {
+		return int64(l.Len()), true, nil
+	}
+	s, ok := body.(io.Seeker)
+	if !ok {
+		return 0, false, nil
+	}
+	cur, err := s.Seek(0, io.SeekCurrent)
+	if err != nil || cur < 0 {
+		return 0, false, nil // not seekable after all (a pipe, for one)
+	}
+	if f, ok := body.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			if size := fi.Size(); size >= cur {
+				return size - cur, true, nil
+			}
+		}
+	}
+	end, endErr := s.Seek(0, io.SeekEnd)
+	if endErr != nil {
+		// Not measurable. Put the body back only if the failed seek moved it.
+		if now, err := s.Seek(0, io.SeekCurrent); err == nil && now == cur {
+			return 0, false, nil
+		}
+	}
+	if back, err := s.Seek(cur, io.SeekStart); err != nil || back != cur {
+		if err == nil {
+			err = fmt.Errorf("seeking back to offset %d landed at %d", cur, back)
+		}
+		return 0, false, err
+	}
+	if endErr != nil || end < cur {
+		return 0, false, nil
+	}
+	return end - cur, true, nil
 }
 
 func quote(s string) string {

@@ -1,7 +1,10 @@
 package messenger
 
 import (
+	"bytes"
 	"errors"
+	"io"
+	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -144,6 +147,50 @@ func TestValidateUploadSizeBoundary(t *testing.T) {
 			}
 			require.ErrorIs(t, err, tt.err)
 			assert.Equal(t, tt.want, err.Error())
+		})
+	}
+}
+
+// seekFails is a Seeker that cannot seek (like a pipe).
+type seekFails struct{ io.Reader }
+
+func (seekFails) Seek(int64, int) (int64, error) { return 0, errors.New("illegal seek") }
+
+// endFails can tell its position but not seek to its end.
+type endFails struct{ seekFails }
+
+func (endFails) Seek(_ int64, whence int) (int64, error) {
+	if whence == io.SeekEnd {
+		return 0, errors.New("no end")
+	}
+	return 3, nil
+}
+
+func TestRemainingLength(t *testing.T) {
+	t.Parallel()
+	pr, pw, err := os.Pipe()
+	require.NoError(t, err)
+	t.Cleanup(func() { pr.Close(); pw.Close() })
+	tests := []struct {
+		name  string
+		body  io.Reader
+		n     int64
+		known bool
+	}{
+		{"*strings.Reader", strings.NewReader("hello"), 5, true},
+		{"*bytes.Buffer", bytes.NewBufferString("hello!"), 6, true},
+		{"plain reader", io.LimitReader(strings.NewReader("hello"), 5), 0, false},
+		{"pipe", pr, 0, false},
+		{"seek fails", seekFails{strings.NewReader("x")}, 0, false},
+		{"end fails", endFails{seekFails{strings.NewReader("x")}}, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			n, known, err := remainingLength(tt.body)
+			require.NoError(t, err)
+			assert.Equal(t, tt.known, known)
+			assert.Equal(t, tt.n, n)
 		})
 	}
 }
