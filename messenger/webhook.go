@@ -151,6 +151,7 @@ func (wh *Webhook) deliver(w http.ResponseWriter, r *http.Request) {
 // Handshake returns an http.Handler that answers only Facebook's GET
 // subscription handshake, for hosts that route the webhook's GET and POST
 // themselves (POST through [RequireSignature]). It answers as [Webhook] does.
+// With a [Webhook], route the GET handshake to the Webhook itself.
 func Handshake(verifyToken string) http.Handler {
 	sum := sha256.Sum256([]byte(verifyToken))
 	log := slog.New(slog.DiscardHandler)
@@ -179,36 +180,66 @@ func answerHandshake(w http.ResponseWriter, r *http.Request, want *[sha256.Size]
 	io.WriteString(w, challenge)
 }
 
-// RequireSignature returns middleware for hosts with their own router: it
-// reads the POST body (capped at DefaultMaxBodyBytes), checks its
-// X-Hub-Signature-256 with appSecret and parses it, and answers as [Webhook]
-// does when that fails (413, 403, 400; 200 for an object other than "page").
-// Otherwise it calls next with the events in the request's context (read
-// them with [EventsFromRequest]) and the raw body readable again as
-// r.Body. next writes the answer: 200 only once the events are safe.
+// RequireSignature is the zero-config shortcut to [Webhook.Middleware]: the
+// same middleware with the defaults, a body cap of DefaultMaxBodyBytes
+// (1 MiB) and no logging. To set the cap or a logger, build a [Webhook] with
+// [NewWebhook] and use its Middleware.
+//
+// It reads the POST body, checks its X-Hub-Signature-256 with appSecret and
+// parses it, and answers as [Webhook] does when that fails (413, 403, 400;
+// 200 for an object other than "page"). Otherwise it calls next with the
+// events in the request's context (read them with [EventsFromRequest]) and
+// the raw body readable again as r.Body. next writes the answer: 200 only
+// once the events are safe.
 //
 // Every request must be signed, whatever its method: route the GET
 // handshake to [Handshake] instead. An empty appSecret refuses everything.
 func RequireSignature(appSecret string) func(http.Handler) http.Handler {
-	v := newVerifier(appSecret, 0, nil)
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			body, events, ok := v.verify(w, r)
-			if !ok {
-				return
-			}
-			r = r.WithContext(context.WithValue(r.Context(), eventsKey{}, events))
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			r.ContentLength = int64(len(body))
-			next.ServeHTTP(w, r)
-		})
-	}
+	return newVerifier(appSecret, 0, nil).middleware
+}
+
+// Middleware returns middleware for hosts with their own router, checking
+// deliveries with the Webhook's settings: its AppSecret, its MaxBodyBytes
+// cap (413 over it), its Logger (one line per refused or ignored
+// delivery), and its answers when a delivery is refused (403 for a missing
+// or wrong signature, 400 for a body that is not JSON, 200 without calling
+// next for an object other than "page"). A verified delivery goes to next
+// with the events in the request's context (read them with
+// [EventsFromRequest]) and the raw body readable again as r.Body; next
+// writes the answer, 200 only once the events are safe.
+//
+// The Webhook's Handler and Timeout are not used on this path: next is the
+// handler and owns its deadline. Every request through the middleware must
+// be signed, whatever its method: route the GET handshake to the Webhook
+// itself. Since [NewWebhook] requires a Handler, a host that routes every
+// POST through Middleware can give one that fails, so that a misrouted
+// delivery gets 500 and is redelivered rather than lost.
+//
+// [RequireSignature] is the same middleware with the default settings.
+func (wh *Webhook) Middleware() func(http.Handler) http.Handler {
+	return wh.verifier.middleware
+}
+
+// middleware is the one mechanism behind [Webhook.Middleware] and
+// [RequireSignature].
+func (v *verifier) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, events, ok := v.verify(w, r)
+		if !ok {
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), eventsKey{}, events))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		next.ServeHTTP(w, r)
+	})
 }
 
 type eventsKey struct{}
 
-// EventsFromContext returns the verified events that [RequireSignature] put
-// in ctx. ok is false if ctx did not come through it.
+// EventsFromContext returns the verified events that [Webhook.Middleware]
+// or [RequireSignature] put in ctx. ok is false if ctx did not come
+// through either.
 func EventsFromContext(ctx context.Context) (events []Event, ok bool) {
 	events, ok = ctx.Value(eventsKey{}).([]Event)
 	return events, ok

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -62,6 +63,44 @@ func ExampleRequireSignature() {
 	fmt.Println(w.Code)
 	// Output:
 	// 2 verified events
+	// 403
+}
+
+// A host with its own router checks deliveries with a Webhook's settings
+// (here a 4 MiB cap and a logger) through its Middleware, and answers the
+// GET handshake with the Webhook itself.
+func ExampleWebhook_Middleware() {
+	wh, err := messenger.NewWebhook(messenger.WebhookConfig{
+		AppSecret:    "app-secret",
+		VerifyToken:  "verify-token",
+		MaxBodyBytes: 4 << 20,
+		Logger:       slog.New(slog.DiscardHandler), // your logger
+		// Every POST goes through Middleware: a delivery routed to wh by
+		// mistake gets 500, so Facebook redelivers it rather than lose it.
+		Handler: messenger.HandlerFunc(func(context.Context, []messenger.Event) error {
+			return errors.New("POST /webhook is served by the middleware")
+		}),
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /webhook", wh)
+	mux.Handle("POST /webhook", wh.Middleware()(http.HandlerFunc(
+		func(w http.ResponseWriter, r *http.Request) {
+			events, _ := messenger.EventsFromRequest(r)
+			fmt.Println(len(events), "verified events")
+			w.WriteHeader(http.StatusOK) // only once they are safe
+		})))
+
+	d := messengertest.Delivery("app-secret").Text("1001", "2001", "hi")
+	w := httptest.NewRecorder()
+	mux.ServeHTTP(w, d.Request("/webhook"))
+	w = httptest.NewRecorder()
+	mux.ServeHTTP(w, d.BadSignatureRequest("/webhook"))
+	fmt.Println(w.Code)
+	// Output:
+	// 1 verified events
 	// 403
 }
 

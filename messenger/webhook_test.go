@@ -298,3 +298,67 @@ func TestRequireSignature(t *testing.T) {
 	_, ok := EventsFromContext(context.Background())
 	assert.False(t, ok)
 }
+
+// TestWebhookMiddleware drives deliveries through Webhook.Middleware: the
+// Webhook's cap, logger and answers apply, and next gets the events.
+func TestWebhookMiddleware(t *testing.T) {
+	t.Parallel()
+	msg := fixture(t, "message.json")
+	const limit = 256 // under the message fixture, far under DefaultMaxBodyBytes
+	require.Greater(t, len(msg), limit)
+	small := []byte(`{"object":"page","entry":[{"id":"1001","time":1718000000000,"messaging":[{"sender":{"id":"2001"},"recipient":{"id":"1001"},"timestamp":1718000000000,"message":{"mid":"m_1","text":"hi"}}]}]}`)
+	require.LessOrEqual(t, len(small), limit)
+	unknown := []byte(`{"object":"user","entry":[]}`)
+	truncated := small[:100]
+	tests := []struct {
+		name   string
+		body   []byte
+		sig    string
+		status int
+		events int    // events next got; -1: next not called
+		log    string // in the log
+	}{
+		{"verified", small, sign(small, testSecret), http.StatusAccepted, 1, ""},
+		{"over the configured cap", msg, sign(msg, testSecret), http.StatusRequestEntityTooLarge, -1, "body over the cap"},
+		{"malformed JSON", truncated, sign(truncated, testSecret), http.StatusBadRequest, -1, "malformed"},
+		{"unknown object", unknown, sign(unknown, testSecret), http.StatusOK, -1, "delivery ignored"},
+		{"bad signature", small, sign(small, "wrong"), http.StatusForbidden, -1, "delivery refused"},
+		{"no signature", small, "", http.StatusForbidden, -1, "delivery refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var logs bytes.Buffer
+			rec := &recorder{}
+			wh := newTestWebhook(t, rec, func(c *WebhookConfig) {
+				c.MaxBodyBytes = limit
+				c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			})
+			called := false
+			var got []Event
+			var gotBody []byte
+			next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				called = true
+				var ok bool
+				got, ok = EventsFromRequest(r)
+				assert.True(t, ok)
+				gotBody, _ = io.ReadAll(r.Body)
+				w.WriteHeader(http.StatusAccepted)
+			})
+			w := serve(wh.Middleware()(next), post(tt.body, tt.sig))
+			assert.Equal(t, tt.status, w.Code)
+			assert.Zero(t, rec.count(), "the Webhook's Handler is not used by the middleware")
+			if tt.events < 0 {
+				assert.False(t, called, "next is not called")
+			} else {
+				require.True(t, called)
+				require.Len(t, got, tt.events)
+				assert.Equal(t, "m_1", got[0].Message.MID)
+				assert.Equal(t, "hi", got[0].Message.Text)
+				assert.Equal(t, tt.body, gotBody, "next can read the raw body again")
+			}
+			assert.Contains(t, logs.String(), tt.log)
+			assert.NotContains(t, logs.String(), testSecret)
+		})
+	}
+}
