@@ -29,13 +29,13 @@ const (
 	maxMetadata          = 1000
 )
 
-// ValidateText checks RULE-1: text is not empty and has at most
-// MaxTextChars characters. It reports ErrEmpty, or ErrTooLong with the
-// actual count and the limit (as a *ValidationError). It does not
-// allocate when text is valid.
+// ValidateText checks RULE-1: text is not empty, is valid UTF-8 and has at
+// most MaxTextChars characters. It reports ErrEmpty, ErrInvalidMessage for
+// text that is not valid UTF-8, or ErrTooLong with the actual count and the
+// limit, each as a *ValidationError naming the field. It does not allocate
+// when text is valid.
 //
-// Characters are counted as code points of UTF-8 text; ValidateOutgoing
-// also refuses text that is not valid UTF-8.
+// Characters are counted as code points of UTF-8 text.
 func ValidateText(text string) error {
 	return validateText("Text", text)
 }
@@ -44,12 +44,18 @@ func validateText(field, text string) error {
 	if text == "" {
 		return &ValidationError{Field: field, Reason: "is empty", Err: ErrEmpty}
 	}
+	// utf8.ValidString costs about 4 µs for 2,000 CJK characters, five
+	// times the count below; countChars cannot tell valid UTF-8 cheaply
+	// (an exact eight-bytes-at-a-time check measured about as slow).
+	if !utf8.ValidString(text) {
+		return &ValidationError{Field: field, Reason: "is not valid UTF-8", Err: ErrInvalidMessage}
+	}
 	if len(text) <= MaxTextChars { // a code point takes at least one byte
 		return nil
 	}
 	if n := countChars(text); n > MaxTextChars {
 		return &ValidationError{Field: field, Limit: MaxTextChars,
-			Actual: int64(utf8.RuneCountInString(text)), Unit: "characters", Err: ErrTooLong}
+			Actual: int64(n), Unit: "characters", Err: ErrTooLong}
 	}
 	return nil
 }
@@ -96,11 +102,8 @@ func ValidateOutgoing(m OutgoingMessage) error {
 	case m.Text != "" && m.Attachment != nil:
 		return &ValidationError{Field: "Attachment", Reason: "cannot be sent with Text in one message; send two messages", Err: ErrInvalidMessage}
 	case m.Text != "":
-		if err := ValidateText(m.Text); err != nil {
+		if err := ValidateText(m.Text); err != nil { // refuses invalid UTF-8 too
 			return err
-		}
-		if !utf8.ValidString(m.Text) {
-			return &ValidationError{Field: "Text", Reason: "is not valid UTF-8", Err: ErrInvalidMessage}
 		}
 	default:
 		if err := validateAttachment(m.Attachment); err != nil {

@@ -32,6 +32,22 @@ func TestValidateTextCountsCharactersNotBytes(t *testing.T) {
 		{"1,999 CJK and 1 ASCII", strings.Repeat("字", 1999) + "x", nil, 0},
 		{"mixed 2,001", strings.Repeat("é", 1000) + strings.Repeat("a", 1001), ErrTooLong, 2001},
 		{"30,000 CJK", strings.Repeat("中", 30000), ErrTooLong, 30000},
+		{"2,000 Korean (ED lead)", strings.Repeat("한힣", 1000), nil, 0},
+		{"2,000 Thai (E0 lead)", strings.Repeat("ก", 2000), nil, 0},
+		{"2,000 mixed", strings.Repeat("aé中😀", 500), nil, 0},
+		{"invalid: 3,000 stray continuation bytes", strings.Repeat("\x80", 3000), ErrInvalidMessage, 0},
+		{"invalid: short", "a\xffb", ErrInvalidMessage, 0},
+		{"invalid: one stray byte", "\x80", ErrInvalidMessage, 0},
+		{"invalid: stray byte in 2,000 CJK", strings.Repeat("中", 1000) + "\x80" + strings.Repeat("中", 999), ErrInvalidMessage, 0},
+		{"invalid: 2,000 CJK cut in the last one", strings.Repeat("中", 2000)[:5999], ErrInvalidMessage, 0},
+		{"invalid: a lead byte for a continuation", strings.Repeat("中", 700)[:2099] + "中", ErrInvalidMessage, 0},
+		{"invalid: overlong C0 80", strings.Repeat("中", 1000) + "\xc0\x80", ErrInvalidMessage, 0},
+		{"invalid: overlong E0 80 80", strings.Repeat("中", 1000) + "\xe0\x80\x80", ErrInvalidMessage, 0},
+		{"invalid: surrogate ED A0 80", strings.Repeat("中", 1000) + "\xed\xa0\x80", ErrInvalidMessage, 0},
+		{"invalid: overlong F0 80 80 80", strings.Repeat("中", 1000) + "\xf0\x80\x80\x80", ErrInvalidMessage, 0},
+		{"invalid: over U+10FFFF", strings.Repeat("中", 1000) + "\xf4\x90\x80\x80", ErrInvalidMessage, 0},
+		{"invalid: F5", strings.Repeat("中", 1000) + "\xf5\x80\x80\x80", ErrInvalidMessage, 0},
+		{"invalid and too long", strings.Repeat("中", 3000) + "\xff", ErrInvalidMessage, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,6 +61,9 @@ func TestValidateTextCountsCharactersNotBytes(t *testing.T) {
 			var ve *ValidationError
 			require.True(t, errors.As(err, &ve))
 			assert.Equal(t, "Text", ve.Field)
+			if tt.err == ErrInvalidMessage {
+				assert.Equal(t, "messenger: Text is not valid UTF-8", err.Error())
+			}
 			if tt.err == ErrTooLong {
 				assert.Equal(t, int64(MaxTextChars), ve.Limit)
 				assert.Equal(t, tt.actual, ve.Actual)
@@ -203,21 +222,26 @@ func TestThousands(t *testing.T) {
 }
 
 // FuzzCountChars checks the eight-bytes-at-a-time count against
-// utf8.RuneCountInString on valid UTF-8, and ValidateText against the
-// plain rule.
+// utf8.RuneCountInString on valid UTF-8, and ValidateText against the plain
+// rule: invalid UTF-8 is refused.
 func FuzzCountChars(f *testing.F) {
 	f.Add("hello")
 	f.Add(strings.Repeat("中", 2001))
 	f.Add(strings.Repeat("a😀", 700) + "é")
+	f.Add(strings.Repeat("\x80", 3000))
+	f.Add(strings.Repeat("中", 20) + "\xed\xa0\x80" + strings.Repeat("中", 20))
 	f.Fuzz(func(t *testing.T, s string) {
+		err := ValidateText(s)
 		if !utf8.ValidString(s) {
+			if s != "" && !errors.Is(err, ErrInvalidMessage) {
+				t.Fatalf("invalid UTF-8 %q: %v", s, err)
+			}
 			return
 		}
-		if got, want := countChars(s), utf8.RuneCountInString(s); got != want {
-			t.Fatalf("countChars = %d, want %d", got, want)
-		}
 		n := utf8.RuneCountInString(s)
-		err := ValidateText(s)
+		if got := countChars(s); got != n {
+			t.Fatalf("countChars = %d, want %d", got, n)
+		}
 		switch {
 		case n == 0 && !errors.Is(err, ErrEmpty):
 			t.Fatalf("empty text: %v", err)
