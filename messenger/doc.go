@@ -40,8 +40,8 @@
 // events handed to the host's Handler. It answers 200 only once the Handler
 // returned nil, so a failure makes Facebook deliver again and nothing is
 // lost; every Event has a Key by which a store records a redelivered event
-// once. RequireSignature and EventsFromRequest offer the same pieces to hosts
-// with a router of their own, and VerifySignature, ParseWebhook and
+// once. Webhook.Middleware (or RequireSignature, with the defaults) and
+// EventsFromRequest offer the same pieces to hosts with a router of their own, and VerifySignature, ParseWebhook and
 // ParseSignedRequest work without HTTP at all (queues, serverless).
 //
 // Webhook bodies are decoded with github.com/go-json-experiment/json's
