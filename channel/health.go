@@ -25,18 +25,21 @@ func LostRights(err error) bool {
 // with err (the enquiry service calls it after a failed send). When err
 // means the connection lost its rights on the Page (see LostRights), the
 // channel is disconnected (status, reason and time recorded, the host
-// notified) and disconnected is true; the channel then sends nothing until
-// the Page is connected again. Any other error changes nothing. reportErr
+// notified); the channel then sends nothing until the Page is connected
+// again. Any other error changes nothing. disconnected reports whether this
+// call disconnected the channel: of any number of concurrent reports, in
+// any number of processes, exactly one gets true (see Disconnect), so a
+// caller that announces the disconnection itself does so once. reportErr
 // is a failure to record the disconnection.
 func (s *Service) ReportGraphError(ctx context.Context, channelID string, err error) (disconnected bool, reportErr error) {
 	if err == nil || !LostRights(err) {
 		return false, nil
 	}
-	ch, _, reportErr := s.disconnect(ctx, channelID, graphReason(err), "")
+	_, moved, reportErr := s.disconnect(ctx, channelID, graphReason(err), "")
 	if reportErr != nil {
 		return false, reportErr
 	}
-	return ch.Status == store.ChannelDisconnected, nil
+	return moved, nil
 }
 
 // graphReason words why a Graph error disconnects a channel, for an admin.

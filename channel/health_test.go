@@ -69,11 +69,15 @@ func TestReportGraphError(t *testing.T) {
 			assert.Equal(t, "svc-a", n.ServiceID)
 			assert.Equal(t, got.DisconnectReason, n.Reason)
 
-			// Reported again: still disconnected, told once.
+			// Reported again: still disconnected, told once, and the
+			// report says this call did not disconnect it.
 			gone, err = e.svc.ReportGraphError(t.Context(), ch.ID, sendErr)
 			require.NoError(t, err)
-			assert.True(t, gone)
+			assert.False(t, gone)
 			assert.Len(t, e.notices.kinds(), 2)
+			again, err := e.st.Channel(t.Context(), ch.ID)
+			require.NoError(t, err)
+			assert.Equal(t, store.ChannelDisconnected, again.Status)
 		})
 	}
 }

@@ -18,7 +18,9 @@ type Channels interface {
 	// ReportGraphError tells package channel that a Graph call through a
 	// channel failed with err. When err means the connection lost its
 	// rights on the Page (CONN-7) the channel is disconnected, with its
-	// reason and time recorded, and the host notified.
+	// reason and time recorded, and the host notified. disconnected says
+	// whether this call disconnected it (false if it already was), so
+	// that the enquiry service announces it once.
 	ReportGraphError(ctx context.Context, channelID string, err error) (disconnected bool, reportErr error)
 	// ObserveEcho hands package channel an echo webhook event, so that a
 	// running self-test (CONN-8) sees its test message come back.
