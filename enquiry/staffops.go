@@ -187,6 +187,14 @@ func (s *Service) closeReply(ctx context.Context, enq *store.Enquiry, closer str
 	if _, on := ch.AutoReply.Text(autoreply.Close); !on {
 		return nil
 	}
+	if ch.UpdatedAt.After(enq.ClosedAt) {
+		// The channel changed since the close (resumed, its close reply
+		// switched on): whether the close sent a goodbye then is not
+		// known from here, and a late one the close rightly skipped would
+		// be wrong. A Close repeated at once, as a failed one is, finds
+		// the channel as it was.
+		return nil
+	}
 	var staff *Staff
 	named := enq.StaffID
 	if named == "" {
