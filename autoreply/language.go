@@ -53,12 +53,13 @@ func FormatCount(n int64) string {
 }
 
 // Sentence ends s as a sentence of a text in l: with "." in English and
-// "。" in Chinese, unless it already ends with either. A text in Latin
-// script quoted in a Chinese text (a reason recorded in English, say) gets
-// no Chinese stop: it would read wrong after English words.
+// "。" in Chinese, unless it already ends a sentence (a full stop, a
+// question or exclamation mark, an ellipsis, in either script). A text in
+// Latin script quoted in a Chinese text (a reason recorded in English, say)
+// gets no Chinese stop: it would read wrong after English words.
 func Sentence(s string, l Language) string {
 	s = strings.TrimSpace(s)
-	if strings.HasSuffix(s, ".") || strings.HasSuffix(s, "。") {
+	if last, _ := utf8.DecodeLastRuneInString(s); strings.ContainsRune(".!?…。！？", last) {
 		return s
 	}
 	if Match(string(l)) != TraditionalChinese {

@@ -46,6 +46,12 @@ func TestSentence(t *testing.T) {
 		{"token revoked", autoreply.TraditionalChinese, "token revoked"},
 		{"權杖已撤銷", autoreply.TraditionalChinese, "權杖已撤銷。"},
 		{"權杖已撤銷。", autoreply.TraditionalChinese, "權杖已撤銷。"},
+		{"Why?", autoreply.English, "Why?"},
+		{"Stop!", autoreply.English, "Stop!"},
+		{"and so on…", autoreply.English, "and so on…"},
+		{"為什麼？", autoreply.TraditionalChinese, "為什麼？"},
+		{"停！", autoreply.TraditionalChinese, "停！"},
+		{"", autoreply.English, "."},
 	} {
 		assert.Equal(t, c.want, autoreply.Sentence(c.s, c.lang), "%q in %s", c.s, c.lang)
 	}
